@@ -6,7 +6,8 @@ recorded there. Exit status 1 with a one-line reason if the file is damaged.
 import argparse
 import sys
 
-from ._format import CheckpointError, CheckpointFile
+from ._format import CheckpointError
+from ._read import CheckpointFile
 from .checkpoint_utils import _file
 
 

@@ -13,7 +13,8 @@ import warnings
 import weakref
 
 from . import _deferred, _graph
-from ._format import CheckpointError, CheckpointFile
+from ._format import CheckpointError
+from ._read import CheckpointFile
 
 
 def restore(root, path, exempt=frozenset()):

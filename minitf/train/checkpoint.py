@@ -4,7 +4,7 @@ import os
 import numpy as np
 
 from ..tensor import Variable
-from . import _deferred, _format, _graph, _restore
+from . import _deferred, _graph, _restore, _write
 from .status import _InitializationOnlyStatus, _LoadStatus
 
 
@@ -65,7 +65,7 @@ class Checkpoint:
         path = os.fspath(file_prefix)
         items = [(key, var._value) for key, var in _graph.collect(self)]
         from .. import __version__  # here: minitf/__init__ defines it after importing train
-        return _format.write_file(path, items, __version__)
+        return _write.write_file(path, items, __version__)
 
     def save(self, file_prefix):
         """Increment ``save_counter`` and write ``"<file_prefix>-<save_counter>"``; returns it.

@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 
-from ._format import CheckpointFile
+from ._read import CheckpointFile
 from .manager import latest_in
 
 

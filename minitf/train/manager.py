@@ -5,7 +5,7 @@ import os
 import re
 
 from . import _graph
-from ._format import atomic_write
+from ._write import atomic_write
 
 _INDEX = "checkpoint"   # the index file's name, as TensorFlow's state file
 

@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 
 import minitf as mtf
 from minitf import module as module_lib
-from minitf.train import _deferred, _format
+from minitf.train import _deferred, _write
 
 
 def keys_of(path):
@@ -211,7 +211,7 @@ def test_extra_object_in_program_fails_both(tmp_path):
 
 
 def test_read_does_not_expect_the_save_counter_but_restore_does(tmp_path):
-    path = _format.write_file(str(tmp_path / "c"), [("v", np.float32(4.0) * np.ones(2))],
+    path = _write.write_file(str(tmp_path / "c"), [("v", np.float32(4.0) * np.ones(2))],
                               "test")
     v = mtf.Variable(np.zeros(2))
     mtf.train.Checkpoint(v=v).read(path).assert_consumed()

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import minitf as mtf
-from minitf.train import _format
+from minitf.train import _read, _write
 
 DTYPES = ["float16", "float32", "float64", "int32", "int64", "bool"]
 
@@ -31,8 +31,8 @@ def random_array(rng, dtype, shape):
 def test_round_trip_of_every_dtype_and_shape(tmp_path_factory, dtype, shape, seed):
     array = random_array(np.random.default_rng(seed), dtype, shape)
     path = str(tmp_path_factory.mktemp("rt") / "a.ckpt")
-    _format.write_file(path, [("x", array)], "v")
-    back = _format.CheckpointFile(path).read_all()["x"]
+    _write.write_file(path, [("x", array)], "v")
+    back = _read.CheckpointFile(path).read_all()["x"]
     assert back.dtype == np.dtype(dtype) and back.shape == shape
     assert back.tobytes() == array.tobytes()
 
@@ -60,14 +60,14 @@ def test_layout_manifest_raw_bytes_and_trailer(tmp_path):
 
 def test_big_endian_input_is_stored_little_endian(tmp_path):
     array = np.arange(4, dtype=">i4")
-    path = _format.write_file(str(tmp_path / "c"), [("x", array)], "v")
+    path = _write.write_file(str(tmp_path / "c"), [("x", array)], "v")
     with zipfile.ZipFile(path) as archive:
         assert archive.read("arrays/0") == np.arange(4, dtype="<i4").tobytes()
     np.testing.assert_array_equal(mtf.train.load_variable(path, "x"), [0, 1, 2, 3])
 
 
 def test_every_flipped_bit_and_every_truncation_is_caught(tmp_path):
-    path = _format.write_file(str(tmp_path / "c"),
+    path = _write.write_file(str(tmp_path / "c"),
                               [("a", np.arange(3, dtype=np.float64)), ("b", np.int32(7))], "v")
     data = open(path, "rb").read()
     bad = str(tmp_path / "bad")
@@ -78,7 +78,7 @@ def test_every_flipped_bit_and_every_truncation_is_caught(tmp_path):
         with open(bad, "wb") as file:
             file.write(case)
         with pytest.raises(mtf.train.CheckpointError):
-            _format.CheckpointFile(bad).read_all()
+            _read.CheckpointFile(bad).read_all()
 
 
 def test_reading_never_unpickles_or_uses_np_load(tmp_path, monkeypatch):
@@ -95,9 +95,9 @@ def test_reading_never_unpickles_or_uses_np_load(tmp_path, monkeypatch):
 
 def test_unsupported_dtypes_cannot_be_saved(tmp_path):
     with pytest.raises(TypeError, match=r"cannot save 'x' of dtype uint8.*float16"):
-        _format.write_file(str(tmp_path / "c"), [("x", np.zeros(2, np.uint8))], "v")
+        _write.write_file(str(tmp_path / "c"), [("x", np.zeros(2, np.uint8))], "v")
     with pytest.raises(TypeError, match="dtype complex64"):
-        _format.write_file(str(tmp_path / "c"), [("y", np.zeros(2, np.complex64))], "v")
+        _write.write_file(str(tmp_path / "c"), [("y", np.zeros(2, np.complex64))], "v")
     assert os.listdir(tmp_path) == []
 
 
