@@ -4,13 +4,21 @@ A Tensor wraps an immutable numpy array. A Variable wraps a mutable one that
 ``assign`` updates in place; each assign bumps a version counter so a tape can
 tell when a value it saved has changed under it. Operators forward to the ops
 in ``minitf.ops``.
+
+Every in-place change of Variable state (``assign*``, optimizer steps) holds
+``_state_lock``, and checkpoints copy values under it, so a saved array is
+always one whole state of its variable.
 """
 import operator
+import threading
 
 import numpy as np
 
 from . import dtypes
 from ._context import ctx
+
+# Re-entrant: an optimizer step (which holds it) assigns its counters.
+_state_lock = threading.RLock()
 
 
 class _TensorLike:
@@ -206,20 +214,26 @@ class Variable(_TensorLike):
 
     def assign(self, value):
         """Set the value; shape and dtype must match."""
-        np.copyto(self._value, self._checked("assign", value))
-        self._version += 1
+        array = self._checked("assign", value)
+        with _state_lock:
+            np.copyto(self._value, array)
+            self._version += 1
         return self
 
     def assign_add(self, delta):
         """Add ``delta`` in place; shape and dtype must match."""
-        np.add(self._value, self._checked("assign_add", delta), out=self._value)
-        self._version += 1
+        array = self._checked("assign_add", delta)
+        with _state_lock:
+            np.add(self._value, array, out=self._value)
+            self._version += 1
         return self
 
     def assign_sub(self, delta):
         """Subtract ``delta`` in place; shape and dtype must match."""
-        np.subtract(self._value, self._checked("assign_sub", delta), out=self._value)
-        self._version += 1
+        array = self._checked("assign_sub", delta)
+        with _state_lock:
+            np.subtract(self._value, array, out=self._value)
+            self._version += 1
         return self
 
     def _checked(self, op, value):

@@ -16,7 +16,7 @@ from .._context import ctx
 from ..indexed_slices import IndexedSlices
 from ..kernels import optim as _k
 from ..ops._dispatch import wrap
-from ..tensor import Variable, _TensorLike
+from ..tensor import Variable, _TensorLike, _state_lock
 from ._slots import short
 
 _HALF = np.dtype(np.float16)
@@ -34,6 +34,11 @@ class Sparse:
 def run(opt, grads_and_vars, add):
     """Apply (``add``) or return (``not add``) one step's updates."""
     pairs = _checked_pairs(grads_and_vars)
+    with _state_lock:       # a checkpoint taken meanwhile sees the step whole or not at all
+        return _run_checked(opt, pairs, add)
+
+
+def _run_checked(opt, pairs, add):
     opt._ensure_built([v for _, v in pairs])
     k = opt.gradient_accumulation_steps
     if k:

@@ -19,7 +19,7 @@ import weakref
 import numpy as np
 
 from .._context import name_scope
-from ..tensor import Variable, _TensorLike
+from ..tensor import Variable, _TensorLike, _state_lock
 from . import _step, schedules
 from ._hyper import (check_bool, check_clipping, check_float, check_learning_rate,
                      check_optional_float, check_optional_int)
@@ -149,9 +149,10 @@ class Optimizer:
     def apply_updates(self, updates_and_vars):
         """Add each update to its variable (all are validated first)."""
         pairs = _step.checked_updates(updates_and_vars)
-        for update, var in pairs:
-            np.add(var._value, update, out=var._value)
-            var._version += 1
+        with _state_lock:
+            for update, var in pairs:
+                np.add(var._value, update, out=var._value)
+                var._version += 1
 
     def compute_gradients(self, loss, var_list, tape=None, grad_loss=None):
         """``[(gradient, variable)]`` of ``loss`` with respect to ``var_list``.

@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 
-from ..tensor import Variable
+from ..tensor import Variable, _state_lock
 from . import _deferred, _graph, _restore, _write
 from .status import _InitializationOnlyStatus, _LoadStatus
 
@@ -61,23 +61,54 @@ class Checkpoint:
         """Write every reachable variable to the single file ``file_prefix``; returns it.
 
         Does not touch ``save_counter`` (whose current value is saved too).
+        Values are copied first, so training may go on in other threads.
         """
-        path = os.fspath(file_prefix)
-        items = [(key, var._value) for key, var in _graph.collect(self)]
-        from .. import __version__  # here: minitf/__init__ defines it after importing train
-        return _write.write_file(path, items, __version__)
+        return self._write(os.fspath(file_prefix), self._snapshot())
 
     def save(self, file_prefix):
         """Increment ``save_counter`` and write ``"<file_prefix>-<save_counter>"``; returns it.
 
-        If the write fails the counter is put back.
+        If the write fails the counter is put back (unless another save has
+        moved it since). Safe to call from several threads.
         """
-        self._save_counter.assign_add(1)
+        number, items = self._numbered_snapshot()
         try:
-            return self.write(f"{os.fspath(file_prefix)}-{int(self._save_counter)}")
+            return self._write(f"{os.fspath(file_prefix)}-{number}", items)
         except BaseException:
-            self._save_counter.assign_sub(1)
+            self._take_back(number)
             raise
+
+    def _snapshot(self):
+        """``[(key, array)]``: copies of every value, all taken while no state changes.
+
+        Under the state lock that assigns and optimizer steps hold, so each
+        array is one state of its variable and a step is saved whole or not
+        at all. A variable under several keys is copied once.
+        """
+        with _state_lock:
+            pairs = _graph.collect(self)
+            copies = {}
+            for _, var in pairs:
+                if id(var) not in copies:
+                    copies[id(var)] = var._value.copy()
+        return [(key, copies[id(var)]) for key, var in pairs]
+
+    def _numbered_snapshot(self):
+        """``(n, items)``: ``save_counter`` incremented to n and a snapshot holding n."""
+        with _state_lock:
+            self._save_counter.assign_add(1)
+            return int(self._save_counter), self._snapshot()
+
+    def _take_back(self, number):
+        """Undo the increment of a failed save if no other save came after it."""
+        with _state_lock:
+            if int(self._save_counter) == number:
+                self._save_counter.assign_sub(1)
+
+    @staticmethod
+    def _write(path, items):
+        from .. import __version__  # here: minitf/__init__ defines it after importing train
+        return _write.write_file(path, items, __version__)
 
     def read(self, save_path):
         """Restore from a file written by ``write``; a status (``save_counter`` not expected).
