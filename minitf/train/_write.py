@@ -1,4 +1,7 @@
-"""Writing a checkpoint file atomically: a temp file beside the target, fsynced, renamed."""
+"""Writing a checkpoint file: the manifest and arrays zipped, the digest patched in last.
+
+The file is put in place by ``_atomic.atomic_write`` (temp file, fsync, rename).
+"""
 import hashlib
 import json
 import os
@@ -7,6 +10,7 @@ import zlib
 
 import numpy as np
 
+from ._atomic import atomic_write
 from ._format import (DIGEST_HEX, DIGEST_PREFIX, DTYPES, FORMAT, FORMAT_VERSION,
                       MANIFEST)
 
@@ -70,52 +74,3 @@ def _member_info(name):
     info.compress_type = zipfile.ZIP_STORED
     info.external_attr = 0o644 << 16
     return info
-
-
-def atomic_write(path, fill):
-    """Call ``fill(file)`` on a fresh temp file beside ``path``, then rename it over ``path``.
-
-    The temp file is flushed and fsynced before the rename and the directory
-    after it. If ``fill`` raises, the temp file is removed and ``path`` is
-    untouched.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp, fd = _create_temp(directory, os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w+b") as file:
-            fill(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
-
-
-def _create_temp(directory, base):
-    """A new file ``.<base>.<random>.tmp`` in ``directory`` (mode from the umask)."""
-    while True:
-        tmp = os.path.join(directory, f".{base}.{os.urandom(6).hex()}.tmp")
-        try:
-            return tmp, os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-
-
-def _fsync_directory(directory):
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
