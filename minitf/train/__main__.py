@@ -4,6 +4,7 @@ FILE may be a directory, meaning the newest checkpoint a CheckpointManager
 recorded there. Exit status 1 with a one-line reason if the file is damaged.
 """
 import argparse
+import reprlib
 import sys
 
 from ._format import CheckpointError
@@ -19,8 +20,8 @@ def main(argv=None):
     parser.add_argument("path", help="checkpoint file, or a CheckpointManager directory")
     args = parser.parse_args(argv)
     try:
-        file = CheckpointFile(_file(args.path))
-        file.read_all()
+        with CheckpointFile(_file(args.path)) as file:
+            file.read_all()
     except (CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -31,16 +32,23 @@ def main(argv=None):
 def _table(file):
     entries = [file.entries[key] for key in sorted(file.entries)]
     header = ("key", "dtype", "shape")
-    rows = [(e["key"], e["dtype"], str(tuple(e["shape"]))) for e in entries]
+    rows = [(_printable(e["key"]), e["dtype"], str(tuple(e["shape"]))) for e in entries]
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(3)]
 
     def line(row):
         return "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+    version = file.manifest.get("minitf_version", "?")
+    version = _printable(version if isinstance(version, str) else reprlib.repr(version))[:80]
     title = (f"{file.path} (format {file.manifest['format_version']}, written by minitf "
-             f"{file.manifest.get('minitf_version', '?')})")
+             f"{version})")
     total = sum(e["nbytes"] for e in entries)
     return "\n".join([title, line(header)] + [line(row) for row in rows] +
                      [f"{len(rows)} values, {total} bytes"])
+
+
+def _printable(text):
+    """``text``, or its repr if it holds control characters (a hostile file's terminal escapes)."""
+    return text if text.isprintable() else repr(text)
 
 
 if __name__ == "__main__":

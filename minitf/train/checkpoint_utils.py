@@ -16,8 +16,8 @@ def list_variables(ckpt_dir_or_file):
     >>> mtf.train.list_variables(path)
     [('save_counter', ()), ('v', (2,))]
     """
-    file = CheckpointFile(_file(ckpt_dir_or_file))
-    return [(key, tuple(entry["shape"])) for key, entry in sorted(file.entries.items())]
+    with CheckpointFile(_file(ckpt_dir_or_file)) as file:
+        return [(key, tuple(entry["shape"])) for key, entry in sorted(file.entries.items())]
 
 
 def load_variable(ckpt_dir_or_file, name):
@@ -29,11 +29,11 @@ def load_variable(ckpt_dir_or_file, name):
     >>> mtf.train.load_variable(path, "v")
     array([1., 2.], dtype=float32)
     """
-    file = CheckpointFile(_file(ckpt_dir_or_file))
-    if name not in file.entries:
-        raise KeyError(f"load_variable: key {name!r} not found in checkpoint {file.path!r}. "
-                       f"Its keys: {sorted(file.entries)}")
-    return np.array(file.read(name))
+    with CheckpointFile(_file(ckpt_dir_or_file)) as file:
+        if name not in file.entries:
+            raise KeyError(f"load_variable: key {name!r} not found in checkpoint "
+                           f"{file.path!r}. Its keys: {sorted(file.entries)}")
+        return np.array(file.read(name))
 
 
 def _file(ckpt_dir_or_file):

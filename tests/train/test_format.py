@@ -3,6 +3,7 @@ import hashlib
 import json
 import os
 import pickle
+import threading
 import zipfile
 import zlib
 
@@ -12,6 +13,8 @@ from hypothesis import given, strategies as st
 
 import minitf as mtf
 from minitf.train import _read, _write
+
+from _craft import craft, entry, manifest
 
 DTYPES = ["float16", "float32", "float64", "int32", "int64", "bool"]
 
@@ -32,7 +35,8 @@ def test_round_trip_of_every_dtype_and_shape(tmp_path_factory, dtype, shape, see
     array = random_array(np.random.default_rng(seed), dtype, shape)
     path = str(tmp_path_factory.mktemp("rt") / "a.ckpt")
     _write.write_file(path, [("x", array)], "v")
-    back = _read.CheckpointFile(path).read_all()["x"]
+    with _read.CheckpointFile(path) as file:
+        back = file.read_all()["x"]
     assert back.dtype == np.dtype(dtype) and back.shape == shape
     assert back.tobytes() == array.tobytes()
 
@@ -77,8 +81,8 @@ def test_every_flipped_bit_and_every_truncation_is_caught(tmp_path):
     for case in cases:
         with open(bad, "wb") as file:
             file.write(case)
-        with pytest.raises(mtf.train.CheckpointError):
-            _read.CheckpointFile(bad).read_all()
+        with pytest.raises(mtf.train.CheckpointError), _read.CheckpointFile(bad) as file:
+            file.read_all()
 
 
 def test_reading_never_unpickles_or_uses_np_load(tmp_path, monkeypatch):
@@ -125,3 +129,72 @@ def test_checkpoint_error_lists_problems():
     assert error.problems == ("first", "second")
     assert str(error) == "Summary:\n  - first\n  - second"
     assert isinstance(error, ValueError)
+
+
+def test_keys_sharing_a_variable_read_as_views_of_one_array(tmp_path):
+    shared = mtf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3))
+    path = mtf.train.Checkpoint(a=shared, b=shared).write(str(tmp_path / "c"))
+    with _read.CheckpointFile(path) as file:
+        assert file.entries["a"]["data"] == file.entries["b"]["data"]
+        arrays = file.read_all()
+        single = file.read("b")
+    assert np.shares_memory(arrays["a"], arrays["b"]) and arrays["a"].base.nbytes == 24
+    assert not arrays["a"].flags.writeable and arrays["a"].dtype.isnative
+    np.testing.assert_array_equal(single, shared.numpy())
+
+
+def test_bool_members_hold_only_zeros_and_ones(tmp_path):
+    payload = bytes([0, 1, 2, 1])
+    path = craft(tmp_path / "b.ckpt", manifest([entry("b", "bool", [4], "arrays/0", payload)]),
+                 {"arrays/0": payload})
+    with pytest.raises(mtf.train.CheckpointError,
+                       match="'b': bool data member .* other than 0 and 1"):
+        mtf.train.load_variable(path, "b")
+
+
+def test_reads_come_from_the_file_opened_even_if_the_path_is_replaced(tmp_path):
+    first = mtf.train.Checkpoint(v=mtf.Variable([1.0, 2.0])).write(str(tmp_path / "a"))
+    second = mtf.train.Checkpoint(v=mtf.Variable([7.0, 8.0, 9.0])).write(str(tmp_path / "b"))
+    with _read.CheckpointFile(first) as file:
+        os.replace(second, first)
+        np.testing.assert_array_equal(file.read_all()["v"], [1.0, 2.0])
+    assert file._file.closed
+    np.testing.assert_array_equal(mtf.train.load_variable(first, "v"), [7.0, 8.0, 9.0])
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    outcome = []
+
+    def list_fifo():
+        try:
+            mtf.train.list_variables(fifo)
+        except mtf.train.CheckpointError as error:
+            outcome.append(error)
+    reader = threading.Thread(target=list_fifo, daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():       # a reader stuck in open(): unblock it before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert outcome and "not a regular file" in str(outcome[0]), outcome
+
+
+def test_a_manifest_over_the_cap_is_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(_read, "MAX_MANIFEST_BYTES", 4096)
+    entries = [entry(f"v{i}", "float32", [0], "arrays/0", b"") for i in range(100)]
+    path = craft(tmp_path / "big.ckpt", manifest(entries), {"arrays/0": b""})
+    assert os.path.getsize(path) > 4096
+    with pytest.raises(mtf.train.CheckpointError,
+                       match="claims .* bytes, more than the 4096 allowed"):
+        mtf.train.list_variables(path)
+
+
+def test_the_cli_escapes_control_characters_in_keys(tmp_path, capsys):
+    from minitf.train.__main__ import main
+    payload = np.float32(1.0).tobytes()
+    path = craft(tmp_path / "k.ckpt", manifest([entry("a\x1b[2Jb", "float32", [], "arrays/0",
+                                                      payload)]), {"arrays/0": payload})
+    assert main([path]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "'a\\x1b[2Jb'" in out
