@@ -1,7 +1,9 @@
-"""Per-thread state: the active tapes and the current name scope.
+"""Per-thread state: the active tapes, the current name scope, the restore journal.
 
 Everything that recording reads lives here, in one ``threading.local``, so two
-threads recording at once never see each other's tapes or scopes.
+threads recording at once never see each other's tapes or scopes. The restore
+journal lists the deferred checkpoint restores made while a name scope is
+entered (minitf/train/_deferred.py); leaving the outermost scope empties it.
 """
 import threading
 
@@ -11,6 +13,7 @@ class _Context(threading.local):
         self.tapes = []   # recording GradientTapes, outermost first
         self.scope = ""   # current name scope prefix, e.g. "encoder/mlp/"
         self.saved_scopes = []  # the scope to restore on leaving each name_scope
+        self.restore_journal = []  # deferred restores made inside the outermost scope
 
 
 ctx = _Context()
@@ -46,5 +49,8 @@ class name_scope:
         return ctx.scope
 
     def __exit__(self, *exc):
-        ctx.scope = ctx.saved_scopes.pop()
+        saved = ctx.saved_scopes
+        ctx.scope = saved.pop()
+        if not saved and ctx.restore_journal:
+            ctx.restore_journal = []    # the outermost Module call is over
         return False

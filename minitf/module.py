@@ -11,7 +11,8 @@ only the attributes that can hold a Variable or Module. Each module keeps the
 sorted names of those (``_attribute_index``, a slot, so not in ``vars``),
 dropped by ``__setattr__`` whenever such a value is assigned and rebuilt when
 the number of attributes changes. The one thing it cannot see is a value
-written straight into ``__dict__`` over an existing plain attribute.
+written straight into ``__dict__`` over an existing plain attribute
+(``reset_attributes``, which writes ``__dict__``, drops the index itself).
 """
 import functools
 import re
@@ -162,6 +163,19 @@ class Module:
 
     def __repr__(self):
         return "\n".join(_repr_lines(self, (id(self),)))
+
+
+def reset_attributes(module, saved):
+    """Make ``module``'s attributes exactly ``saved`` (a ``dict(vars(module))``), no hooks run.
+
+    Undoes a failed lazy build (``minitf/layers/_utils.py``): attributes set
+    since are deleted, changed ones get their saved value back (by identity;
+    lists or dicts changed in place stay changed).
+    """
+    attributes = vars(module)
+    attributes.clear()
+    attributes.update(saved)
+    object.__setattr__(module, "_attribute_index", None)
 
 
 def _always(_):

@@ -1,6 +1,7 @@
-"""Shared by the layers: argument checks (errors name the layer and the value) and the
-scale/offset parameters of the normalization layers."""
+"""Shared by the layers: argument checks (errors name the layer and the value), the
+all-or-nothing lazy build, and the scale/offset parameters of the normalization layers."""
 from .. import initializers
+from ..module import reset_attributes
 from ..ops.convert import convert_to_tensor
 from ..tensor import Variable
 
@@ -30,6 +31,17 @@ def check_size(layer, x, axis, expected):
     if x.shape[axis] != expected:
         raise ValueError(f"{layer}: built for size {expected} on axis {axis}, called with "
                          f"inputs of shape {x.shape}.")
+
+
+def build(layer, x):
+    """Run ``layer._build(x)``; if it raises, undo it so the layer is unbuilt and the next call
+    builds again (a checkpoint value that did not fit, a bad initializer, an interrupt)."""
+    saved = dict(vars(layer))
+    try:
+        layer._build(x)
+    except BaseException:
+        reset_attributes(layer, saved)
+        raise
 
 
 def create_scale_offset(layer, shape, dtype):

@@ -5,7 +5,7 @@ from ..nn import moments
 from ..ops import add, multiply, negative, reshape, rsqrt, stop_gradient
 from ..ops._dispatch import normalize_axes
 from ..tensor import Variable
-from ._utils import check_size, create_scale_offset, float_input
+from ._utils import build, check_size, create_scale_offset, float_input
 
 
 class BatchNorm(Module):
@@ -58,7 +58,7 @@ class BatchNorm(Module):
     def __call__(self, inputs, training=False):
         x = float_input("BatchNorm", inputs)
         if self.channels is None:
-            self._build(x)
+            build(self, x)
         elif x.ndim != len(self._stat_shape):
             raise ValueError(f"BatchNorm: built for rank-{len(self._stat_shape)} inputs, "
                              f"called with shape {x.shape}.")

@@ -6,7 +6,7 @@ from ..module import Module
 from ..nn import conv2d
 from ..ops import add
 from ..tensor import Variable
-from ._utils import check_size, float_input, positive_int
+from ._utils import build, check_size, float_input, positive_int
 
 
 class Conv2D(Module):
@@ -54,7 +54,7 @@ class Conv2D(Module):
             raise ValueError(f"Conv2D: inputs must be 4-D [batch, height, width, "
                              f"channels]. Received: shape={x.shape}")
         if self.input_channels is None:
-            self._build(x)
+            build(self, x)
         else:
             check_size("Conv2D", x, -1, self.input_channels)
         y = conv2d(x, self.w, strides=self.stride, padding=self.padding)

@@ -3,7 +3,7 @@ from ..module import Module
 from ..nn import moments
 from ..ops import add, multiply, reshape, rsqrt, subtract
 from ..ops._dispatch import normalize_axes
-from ._utils import create_scale_offset, float_input
+from ._utils import build, create_scale_offset, float_input
 
 
 class LayerNorm(Module):
@@ -44,7 +44,7 @@ class LayerNorm(Module):
     def __call__(self, inputs):
         x = float_input("LayerNorm", inputs)
         if self.input_shape is None:
-            self._build(x)
+            build(self, x)
         elif x.ndim != len(self.input_shape) or any(
                 n is not None and n != m for n, m in zip(self.input_shape, x.shape)):
             raise ValueError(f"LayerNorm: built for inputs of shape {self.input_shape} "

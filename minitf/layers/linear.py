@@ -5,7 +5,7 @@ from .. import initializers
 from ..module import Module
 from ..ops import add, matmul
 from ..tensor import Variable
-from ._utils import check_size, float_input, positive_int
+from ._utils import build, check_size, float_input, positive_int
 
 
 class Linear(Module):
@@ -44,7 +44,7 @@ class Linear(Module):
     def __call__(self, inputs):
         x = float_input("Linear", inputs, min_rank=1)
         if self.input_size is None:
-            self._build(x)
+            build(self, x)
         else:
             check_size("Linear", x, -1, self.input_size)
         y = matmul(x, self.w)

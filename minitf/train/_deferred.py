@@ -7,6 +7,19 @@ anchor (``Linear`` doing ``self.w = Variable(...)`` on its first call), the
 path is followed again: it ends at the new variable, which is assigned at
 once, or it enters a deeper module, which becomes the new anchor. Slot values
 for the variable wait with it and are created and assigned right after it.
+A variable reachable along several paths (a shared or tied submodule) waits
+once with every key of the restore that names it; a newer restore's values
+replace an older one's.
+
+All or nothing: the values an assignment makes ready are all checked before
+any is assigned. If one does not fit its new variable (shape or dtype), none of
+them is assigned, the restores this thread made from the same checkpoint since
+its outermost name scope was entered (the outermost ``Module.with_name_scope``
+call) are put back if their variable has not changed since (the journal in
+``_context.ctx.restore_journal``), and every value of that restore still
+waiting is dropped; then ``CheckpointError`` is raised. The built-in layers
+undo a build that raises (``minitf/layers/_utils.py``), so the model is as if
+the failing call had never restored anything, and the next call builds again.
 
 The registry holds anchors weakly. The Module attribute hook is installed only
 while something is pending and removed when the last entry is consumed or its
@@ -16,11 +29,15 @@ different threads.
 import threading
 import weakref
 
+from .. import _context
 from .. import module as _module
+from ..tensor import _state_lock
 from . import _graph
 
 _lock = threading.RLock()
 _anchors = {}   # id(anchor) -> _Anchor
+
+MISMATCH = "shape or dtype mismatch with the variable created later"
 
 
 class _Anchor:
@@ -32,19 +49,57 @@ class _Anchor:
 
 
 class _Target:
-    """What waits for one variable: its value and its slots' values (newest restore wins)."""
+    """What waits for one variable: its values and its slots' values (see the module doc)."""
 
-    __slots__ = ("value", "slots")
+    __slots__ = ("values", "slots")
 
     def __init__(self):
-        self.value = None   # (record, key, array) or None
-        # (id(optimizer), slot_name) -> (record, key, array, optimizer weakref, slot_name)
+        self.values = []    # [(record, key, array)], all of one restore
+        # (id(optimizer), slot_name) -> [(record, key, array, optimizer weakref, slot_name)]
         self.slots = {}
 
     def merge(self, other):
-        if other.value is not None:
-            self.value = other.value
-        self.slots.update(other.slots)
+        """Take ``other``'s values: one restore's keys add up, a newer restore's replace."""
+        self.values = _newest(self.values, other.values)
+        for slot, entries in other.slots.items():
+            self.slots[slot] = _newest(self.slots.get(slot, []), entries)
+
+    def entries(self):
+        """Every waiting ``(record, key, ...)`` tuple, values first."""
+        return self.values + [e for entries in self.slots.values() for e in entries]
+
+    def discard(self, records, reason):
+        """Drop the entries of ``records`` (failing their keys with ``reason``); True if
+        nothing is left."""
+        self.values = _without(self.values, records, reason)
+        for slot in list(self.slots):
+            self.slots[slot] = _without(self.slots[slot], records, reason)
+            if not self.slots[slot]:
+                del self.slots[slot]
+        return not (self.values or self.slots)
+
+
+def _newest(old, new):
+    """``old + new`` if one restore made both, else the newer restore's (the other fails)."""
+    if not old or not new:
+        return old or new
+    if old[0][0] is new[0][0]:
+        return old + new
+    older, newer = (old, new) if old[0][0].serial < new[0][0].serial else (new, old)
+    for record, key, *_ in older:
+        record.fail(key, "replaced by a newer restore of the same variable")
+    return newer
+
+
+def _without(entries, records, reason):
+    """``entries`` minus those of ``records``, whose keys fail with ``reason``."""
+    kept = []
+    for entry in entries:
+        if any(entry[0] is record for record in records):
+            entry[0].fail(entry[1], reason)
+        else:
+            kept.append(entry)
+    return kept
 
 
 def _make_forget(anchor_id):
@@ -62,15 +117,16 @@ def defer(anchor, rest, value=None, slot=None):
     """Wait for the variable at ``rest`` below ``anchor`` (``value`` and/or ``slot``)."""
     target = _Target()
     if value is not None:
-        target.value = value
+        target.values.append(value)
     if slot is not None:
         record, key, array, opt, slot_name = slot
-        target.slots[(id(opt), slot_name)] = (record, key, array, weakref.ref(opt), slot_name)
+        target.slots[(id(opt), slot_name)] = [(record, key, array, weakref.ref(opt),
+                                               slot_name)]
     with _lock:
         try:
             # Follow the path again under the lock: another thread may have
             # built the variable since the restore looked.
-            _resolve_all(anchor, [(tuple(rest), target)])
+            _resolve_all(anchor, [(tuple(rest), target)], "restoring")
         finally:
             _update_hook()
 
@@ -106,14 +162,21 @@ def on_setattr(obj, name, value):
         if not entry.targets:
             del _anchors[id(obj)]
         try:
-            _resolve_all(obj, moves)
+            _resolve_all(obj, moves, f"setting {name!r} on {_describe(obj)}")
         finally:
             _update_hook()
 
 
-def _resolve_all(obj, moves):
-    """Follow each target's path from ``obj``; assign, re-anchor or keep waiting."""
-    failures = []
+def _describe(obj):
+    """``Linear 'linear_1'`` or ``Checkpoint``, for error messages."""
+    name = vars(obj).get("_name") if isinstance(obj, _module.Module) else None
+    return f"{type(obj).__name__} {name!r}" if name else type(obj).__name__
+
+
+def _resolve_all(obj, moves, context):
+    """Follow each target's path from ``obj``; assign all that arrived (or none), re-anchor
+    or drop the others."""
+    ready, problems = [], []
     for rest, target in moves:
         where = _graph.locate(obj, rest)
         if where is None or where[0] == "optimizer":
@@ -121,47 +184,89 @@ def _resolve_all(obj, moves):
         elif where[0] == "missing":
             _add(where[1], tuple(where[2]), target)
         else:
-            failure = _restore(where[1], target)
-            if failure:
-                failures.append(failure)
-    if failures:
-        failures[0][0].raise_deferred([p for _, problems in failures for p in problems])
-
-
-def _restore(var, target):
-    """Assign ``var`` and its slots (all checked first); ``(record, problems)`` on mismatch."""
-    items = []
-    if target.value is not None:
-        items.append(target.value + (var,))
-    for record, key, array, opt_ref, slot_name in target.slots.values():
-        opt = opt_ref()
-        if opt is not None:
-            items.append((record, key, array, (opt, var, slot_name)))
-    problems = [(record, p) for record, key, array, dest in items
-                for p in [record.mismatch(key, dest, array)] if p]
+            items = _items(where[1], target)
+            ready += items
+            problems += [(record, key, p) for record, key, array, dest in items
+                         for p in [record.mismatch(key, dest, array)] if p]
     if problems:
-        for record, key, _, _ in items:
-            record.fail(key, "shape or dtype mismatch with the variable created later")
-        return problems[0][0], [p for _, p in problems]
-    for record, key, array, dest in items:
-        record.assign(key, dest, array)
-    return None
+        _abandon(ready, problems, context)
+    journal = _context.ctx.restore_journal if _context.ctx.saved_scopes else None
+    for record, key, array, dest in ready:
+        record.assign(key, dest, array, journal)
+
+
+def _items(var, target):
+    """``[(record, key, array, destination)]`` for ``target``, whose variable is ``var``."""
+    items = [(record, key, array, var) for record, key, array in target.values]
+    for entries in target.slots.values():
+        for record, key, array, opt_ref, slot_name in entries:
+            opt = opt_ref()
+            if opt is not None:
+                items.append((record, key, array, (opt, var, slot_name)))
+    return items
+
+
+def _abandon(ready, problems, context):
+    """Assign none of ``ready``, undo and drop the rest of the failing restores, raise."""
+    records = []
+    for record, _, _ in problems:
+        if not any(record is r for r in records):
+            records.append(record)
+    failing = {key for _, key, _ in problems}
+    first = problems[0][1]
+    for record, key, _, _ in ready:
+        record.fail(key, MISMATCH if key in failing else
+                    f"{first!r}, due at the same time, did not match its variable")
+    in_call = bool(_context.ctx.saved_scopes)
+    undone = _rollback(records, f"undone because {first!r} did not match a variable "
+                                f"created later in the same Module call") if in_call else 0
+    dropped = _drop_waiting(records, f"dropped: the restore was abandoned when {first!r} "
+                                     f"did not match the variable created for it")
+    records[0].raise_deferred(context, [p for _, _, p in problems], undone, dropped, in_call)
+
+
+def _rollback(records, reason):
+    """Put back the values this thread restored from ``records`` in its outermost name
+    scope, newest first, where the variable has not changed since; how many."""
+    journal = _context.ctx.restore_journal
+    versions, kept, undone = {}, [], 0
+    with _state_lock:
+        for entry in reversed(journal):
+            var, old, before, after, record, key = entry
+            if versions.get(id(var), var._version) == after and any(
+                    record is r for r in records):
+                var.assign(old)
+                record.undo(key, var, reason)
+                versions[id(var)] = before
+                undone += 1
+            else:
+                versions[id(var)] = None    # older entries of ``var`` stay as they are
+                kept.append(entry)
+    journal[:] = kept[::-1]
+    return undone
+
+
+def _drop_waiting(records, reason):
+    """Drop every value of ``records`` still waiting, anywhere; how many."""
+    dropped = 0
+    for anchor_id, entry in list(_anchors.items()):
+        for rest, target in list(entry.targets.items()):
+            before = len(target.entries())
+            if target.discard(records, reason):
+                del entry.targets[rest]
+            dropped += before - len(target.entries())
+        if not entry.targets:
+            del _anchors[anchor_id]
+    return dropped
 
 
 def _drop(target, reason):
-    if target.value is not None:
-        target.value[0].fail(target.value[1], reason)
-    for record, key, *_ in target.slots.values():
+    for record, key, *_ in target.entries():
         record.fail(key, reason)
 
 
 def pending_keys():
     """Keys of all values still waiting (for tests and diagnostics)."""
     with _lock:
-        keys = []
-        for entry in list(_anchors.values()):
-            for target in entry.targets.values():
-                if target.value is not None:
-                    keys.append(target.value[1])
-                keys.extend(item[1] for item in target.slots.values())
-        return sorted(keys)
+        return sorted(entry[1] for anchor in list(_anchors.values())
+                      for target in anchor.targets.values() for entry in target.entries())

@@ -9,18 +9,22 @@ checked against its variable (slots have their variable's shape and dtype)
 and created by the optimizer's ``build`` just before it is assigned. Keys whose
 objects do not exist yet wait in ``_deferred``.
 """
+import itertools
 import warnings
 import weakref
 
+from ..tensor import _state_lock
 from . import _deferred, _graph
 from ._format import CheckpointError
 from ._read import CheckpointFile
 
+_serials = itertools.count()    # orders restores: a newer one's waiting values win
+
 
 def restore(root, path, exempt=frozenset()):
     """Restore ``root`` from ``path``; the ``_Record`` of what was matched."""
-    file = CheckpointFile(path)
-    arrays = file.read_all()
+    with CheckpointFile(path) as file:
+        arrays = file.read_all()
     existing = dict(_graph.collect(root))
     planned, waiting, problems = [], [], []
     for key, array in arrays.items():
@@ -118,6 +122,7 @@ class _Record:
         # Weak: values waiting on the root must not keep it alive.
         self._root = weakref.ref(root)
         self.path, self.exempt = path, frozenset(exempt)
+        self.serial = next(_serials)
         self.keys = frozenset(arrays)
         self.failed = {}
         self._restored = {}     # id(variable) -> weakref
@@ -140,8 +145,12 @@ class _Record:
     def mismatch(self, key, dest, array):
         return mismatch(key, dest, array)
 
-    def assign(self, key, dest, array):
-        """Assign a validated value; a slot is created first if needed."""
+    def assign(self, key, dest, array, journal=None):
+        """Assign a validated value; a slot is created first if needed.
+
+        With a ``journal`` (a list), appends ``(variable, old value, version
+        before, version after, self, key)`` so the assignment can be undone.
+        """
         if isinstance(dest, tuple):
             opt, var, slot_name = dest
             _graph.build_slots(opt, var)
@@ -150,14 +159,37 @@ class _Record:
                 self.failed[key] = (f"{type(opt).__name__} {opt.name!r} has no slot "
                                     f"{slot_name!r} for {var.name!r}")
                 return
-        dest.assign(array)
+        if journal is None:
+            dest.assign(array)
+        else:
+            with _state_lock:
+                old, before = dest._value.copy(), dest._version
+                dest.assign(array)
+                journal.append((dest, old, before, dest._version, self, key))
         self._restored[id(dest)] = weakref.ref(dest)
         self.unconsumed.discard(key)
+
+    def undo(self, key, var, reason):
+        """Count ``key`` as not restored again (its value in ``var`` was put back)."""
+        self.unconsumed.add(key)
+        self.failed[key] = reason
+        self._restored.pop(id(var), None)
 
     def fail(self, key, reason):
         self.failed[key] = reason
 
-    def raise_deferred(self, problems):
-        raise CheckpointError(f"Cannot restore values from {self.path!r} into variables "
-                              f"created just now; they keep their initial values:",
-                              problems)
+    def raise_deferred(self, context, problems, undone, dropped, in_call):
+        """Raise the ``CheckpointError`` of a deferred value that did not fit (see _deferred)."""
+        if in_call:
+            kept = (f"nothing of it was restored into the variables created during the "
+                    f"current Module call ({undone} value(s) already restored in it were "
+                    f"put back)")
+        else:
+            kept = "nothing was restored by this assignment"
+        raise CheckpointError(
+            f"Cannot restore {self.path!r} while {context}: {kept}, and its {dropped} "
+            f"value(s) still waiting were dropped. The new variables keep their initial "
+            f"values and a built-in layer whose build failed stays unbuilt, so the next "
+            f"call builds it again. Restore a checkpoint of a model with the same sizes "
+            f"and dtypes (build the model before restoring to see every mismatch at "
+            f"once):", problems)

@@ -7,7 +7,9 @@ return the status, so they chain:
 - ``assert_consumed()``: every value in the checkpoint has been assigned to a
   variable, and every variable now reachable from the Checkpoint (slots
   included) was restored from it. Fails while deferred values still wait for
-  their variables (a layer not built yet).
+  their variables (a layer not built yet), and lists why each unused value
+  was not restored (no variable, a mismatch, undone or dropped after a
+  deferred value did not fit, replaced by a newer restore).
 - ``assert_existing_objects_matched()``: every variable now reachable from the
   Checkpoint was restored from it; values still waiting for variables that do
   not exist, or with no object at all, are allowed.

@@ -309,6 +309,8 @@ def test_deferred_value_of_the_wrong_shape_raises_when_created(tmp_path):
     status = mtf.train.Checkpoint(layer=fresh).read(path).expect_partial()
     with pytest.raises(mtf.train.CheckpointError, match=r"'layer/w'.*\(4, 3\).*\(6, 3\)"):
         fresh(np.ones((1, 6), np.float32))
+    assert fresh.input_size is None and fresh.variables == ()     # left unbuilt
+    fresh(np.ones((1, 6), np.float32))                            # builds again, not restored
     np.testing.assert_array_equal(fresh.w.numpy(), np.ones((6, 3)))
     with pytest.raises(AssertionError, match="'layer/w' not restored: shape or dtype"):
         status.assert_consumed()
