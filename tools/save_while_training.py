@@ -3,7 +3,7 @@
 Two setups, as a user would write them:
 - a background thread calls ``ckpt.write()`` in a loop while the main thread trains;
 - four threads call ``ckpt.save()`` 25 times each while the main thread trains.
-A file is bad if it does not read back, or if an array in it is not one state
+A file is unreadable if it does not read back, torn if an array in it is not one state
 of its variable (every element of the variable moves identically here, so a
 torn copy shows as unequal elements).
 
@@ -29,15 +29,23 @@ def setup():
     return var, opt, mtf.train.Checkpoint(w=var, optimizer=opt)
 
 
-def bad(path):
-    """Whether ``path`` fails to read back or holds a torn array."""
+def verdict(path):
+    """"unreadable", "torn" (an array mixing two states) or "" for a good file."""
     try:
         file = _read.CheckpointFile(path)
         arrays = file.read_all()
         getattr(file, "close", lambda: None)()
     except mtf.train.CheckpointError:
-        return True
-    return any(not np.all(a == a.reshape(-1)[0]) for a in arrays.values() if a.size)
+        return "unreadable"
+    torn = any(not np.all(a == a.reshape(-1)[0]) for a in arrays.values() if a.size)
+    return "torn" if torn else ""
+
+
+def tally(paths):
+    """``"U unreadable, T torn, of N files"``."""
+    verdicts = [verdict(p) for p in paths]
+    return (f"{verdicts.count('unreadable')} unreadable, {verdicts.count('torn')} torn, "
+            f"of {len(verdicts)} files")
 
 
 def while_training(var, opt, work):
@@ -58,9 +66,8 @@ def while_training(var, opt, work):
 
 def write_loop(directory, count=13):
     var, opt, ckpt = setup()
-    paths = while_training(var, opt, lambda: [
-        ckpt.write(os.path.join(directory, f"w{i}")) for i in range(count)])
-    return sum(bad(p) for p in paths), count
+    return tally(while_training(var, opt, lambda: [
+        ckpt.write(os.path.join(directory, f"w{i}")) for i in range(count)]))
 
 
 def threaded_saves(directory, threads=4, each=25):
@@ -76,21 +83,19 @@ def threaded_saves(directory, threads=4, each=25):
             worker.join()
     while_training(var, opt, work)
     files = [os.path.join(directory, n) for n in os.listdir(directory) if n.startswith("s-")]
-    return sum(bad(p) for p in files), len(files), threads * each
+    return tally(files), threads * each - len(files)
 
 
 def main():
     for attempt in range(3):
         with tempfile.TemporaryDirectory() as directory:
-            torn, total = write_loop(directory)
             print(f"write() loop while training, attempt {attempt + 1}: "
-                  f"{torn} of {total} files bad")
+                  f"{write_loop(directory)}")
     for attempt in range(3):
         with tempfile.TemporaryDirectory() as directory:
-            torn, files, saves = threaded_saves(directory)
+            counts, missing = threaded_saves(directory)
             print(f"save() from 4 threads x 25 while training, attempt {attempt + 1}: "
-                  f"{torn} of {files} files bad, {saves - files} of {saves} saves "
-                  f"missing (repeated numbers)")
+                  f"{counts}, {missing} of 100 saves missing (repeated numbers)")
 
 
 if __name__ == "__main__":
