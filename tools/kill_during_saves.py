@@ -23,7 +23,7 @@ SAVER = textwrap.dedent("""
     import sys
     import numpy as np
     import minitf as mtf
-    directory, size = sys.argv[1], int(sys.argv[2])
+    directory, size, once = sys.argv[1], int(sys.argv[2]), sys.argv[3:] == ["once"]
     v = mtf.Variable(np.zeros(size, np.float32))
     ckpt = mtf.train.Checkpoint(v=v)
     manager = mtf.train.CheckpointManager(ckpt, directory, max_to_keep=3)
@@ -32,6 +32,11 @@ SAVER = textwrap.dedent("""
     while True:
         v.assign_add(np.ones(size, np.float32))
         manager.save()
+        if once:
+            for path in manager.checkpoints:
+                mtf.train.load_variable(path, "v")
+            print(int(ckpt.save_counter), *[p.rsplit("/", 1)[1] for p in manager.checkpoints])
+            break
 """)
 
 
@@ -55,27 +60,11 @@ def litter(directory):
     return temps, size, sorted(n for n in names if n.startswith("ckpt-"))
 
 
-def final_save(env, directory, size):
-    """One clean save in a fresh process; prints the kept list and the save count."""
-    code = textwrap.dedent("""
-        import sys
-        import numpy as np
-        import minitf as mtf
-        from minitf.train import load_variable
-        directory, size = sys.argv[1], int(sys.argv[2])
-        v = mtf.Variable(np.zeros(size, np.float32))
-        ckpt = mtf.train.Checkpoint(v=v)
-        manager = mtf.train.CheckpointManager(ckpt, directory, max_to_keep=3)
-        ckpt.restore(manager.latest_checkpoint)
-        manager.save()
-        for path in manager.checkpoints:
-            load_variable(path, "v")
-        print(int(ckpt.save_counter), *[p.rsplit("/", 1)[1] for p in manager.checkpoints])
-    """)
-    out = subprocess.run([sys.executable, "-c", code, directory, str(size)], env=env,
-                         cwd=os.path.dirname(directory), capture_output=True, text=True,
-                         check=True).stdout.split()
-    return int(out[0]), out[1:]
+def final_save(env, script, directory, size):
+    """One clean save in a fresh process; the save count and the kept names."""
+    out = subprocess.run([sys.executable, script, directory, str(size), "once"], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[1]), out[2:]
 
 
 def main():
@@ -99,7 +88,7 @@ def main():
         temps, temp_bytes, files = litter(directory)
         print(f"after {args.kills} kills: {len(temps)} temp files ({temp_bytes / 2**20:.1f} "
               f"MiB), {len(files)} checkpoint files")
-        saves, kept = final_save(env, directory, size)
+        saves, kept = final_save(env, script, directory, size)
         temps, temp_bytes, files = litter(directory)
         orphans = sorted(set(files) - set(kept))
         print(f"after one more save (save #{saves}): {len(temps)} temp files "

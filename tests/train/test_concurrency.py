@@ -112,9 +112,10 @@ def test_write_in_a_loop_while_training_never_tears(tmp_path):
         check_self_consistent(path, states)
 
 
-def test_one_manager_shared_by_threads(tmp_path):
+def manager_saves_while_training(directory, max_to_keep):
+    """4 threads x 50 ``manager.save()`` while Adam trains; the manager and the optimizer."""
     var, opt, ckpt = train_setup()
-    manager = mtf.train.CheckpointManager(ckpt, tmp_path, max_to_keep=3)
+    manager = mtf.train.CheckpointManager(ckpt, directory, max_to_keep=max_to_keep)
     stop = threading.Event()
     trainer = train_in_background(var, opt, stop)
     try:
@@ -122,6 +123,11 @@ def test_one_manager_shared_by_threads(tmp_path):
     finally:
         stop.set()
         trainer.join()
+    return manager, opt
+
+
+def test_one_manager_shared_by_threads(tmp_path):
+    manager, opt = manager_saves_while_training(tmp_path, max_to_keep=3)
     kept = ["ckpt-198", "ckpt-199", "ckpt-200"]
     assert [os.path.basename(p) for p in manager.checkpoints] == kept
     assert manager.latest_checkpoint == str(tmp_path / "ckpt-200")
@@ -134,15 +140,7 @@ def test_one_manager_shared_by_threads(tmp_path):
 
 
 def test_a_manager_keeping_everything_reads_back_all_saves(tmp_path):
-    var, opt, ckpt = train_setup()
-    manager = mtf.train.CheckpointManager(ckpt, tmp_path, max_to_keep=None)
-    stop = threading.Event()
-    trainer = train_in_background(var, opt, stop)
-    try:
-        run_threads(4, lambda i: [manager.save() for _ in range(50)])
-    finally:
-        stop.set()
-        trainer.join()
+    manager, opt = manager_saves_while_training(tmp_path, max_to_keep=None)
     assert [os.path.basename(p) for p in manager.checkpoints] == [
         f"ckpt-{n}" for n in range(1, 201)]
     states = reference_states(int(opt.iterations))

@@ -5,7 +5,10 @@ restore in the variables of that Module call, and leave lazily built layers
 unbuilt so the next call builds them; a variable reached along several paths
 (shared or tied submodules) must count every path as restored.
 """
+import functools
 import gc
+import importlib.util
+import pathlib
 import tempfile
 import threading
 import warnings
@@ -280,19 +283,17 @@ def test_whichever_value_does_not_fit_the_call_restores_nothing(tmp_path, bad_ke
 
 # ---- item 5: shared and tied submodules count every path
 
-class TiedAutoEncoder(mtf.Module):
-    """The tied auto-encoder of docs/visualising.md: ``decoder`` is ``encoder``."""
+def _docs_autoencoder():
+    """The tied auto-encoder of docs/visualising.md (``decoder`` is ``encoder``), from the
+    script that draws the docs' figures."""
+    path = pathlib.Path(__file__).resolve().parents[2] / "tools" / "render_docs_figures.py"
+    spec = importlib.util.spec_from_file_location("render_docs_figures", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script.AutoEncoder
 
-    def __init__(self, hidden=8, code=4, name=None):
-        super().__init__(name=name)
-        with self.name_scope:
-            self.norm = mtf.layers.BatchNorm()
-            self.encoder = mtf.layers.MLP([hidden, code], name="encoder")
-        self.decoder = self.encoder
 
-    @mtf.Module.with_name_scope
-    def __call__(self, x, training=False):
-        return self.decoder(self.encoder(self.norm(x, training=training)))
+TiedAutoEncoder = functools.partial(_docs_autoencoder(), hidden=8, code=4)  # X has 4 features
 
 
 def test_tied_autoencoder_restored_before_building_is_fully_consumed(tmp_path):
