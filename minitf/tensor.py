@@ -19,6 +19,7 @@ from ._context import ctx
 
 # Re-entrant: an optimizer step (which holds it) assigns its counters.
 _state_lock = threading.RLock()
+_PYTHON_DATA = (list, tuple, int, float, bool)
 
 
 class _TensorLike:
@@ -38,11 +39,35 @@ class _TensorLike:
         return np.array(self._value, copy=True)
 
     def __array__(self, dtype=None, copy=None):
+        """numpy's view of a Tensor: shared and read-only (numpy 2's ``copy=`` rules)."""
+        value = np.asarray(self._value)
         if copy:
-            return np.array(self._value, dtype=dtype, copy=True)
-        view = np.asarray(self._value).view()
-        view.flags.writeable = False
-        return view if dtype is None else view.astype(dtype, copy=False)
+            return np.array(value, dtype=dtype, copy=True)
+        if dtype is not None and np.dtype(dtype) != value.dtype:
+            if copy is False:
+                raise ValueError(f"Tensor.__array__: converting {value.dtype} to "
+                                 f"{np.dtype(dtype)} needs a copy. Received: copy=False")
+            return value.astype(dtype)
+        return _read_only(value)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack export (torch.as_tensor, np.from_dlpack, JAX): a private copy, since
+        consumers such as torch ignore the read-only flag and would write into this
+        immutable Tensor; ``copy=False`` shares the memory flagged read-only."""
+        value = np.asarray(self._value)
+        if copy is not False:
+            value = np.array(value, copy=True)
+        elif max_version is None or tuple(max_version) < (1, 0):
+            raise BufferError("Tensor.__dlpack__: sharing without a copy needs a consumer "
+                              "that can mark the memory read-only (DLPack >= 1.0). "
+                              f"Received: copy=False, max_version={max_version!r}")
+        else:
+            value = _read_only(value)
+        return value.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device)
+
+    def __dlpack_device__(self):
+        """(kDLCPU, 0): values live in host memory."""
+        return (1, 0)
 
     def __float__(self):
         return float(_scalar(self._value))
@@ -57,6 +82,8 @@ class _TensorLike:
         return bool(self._value)
 
     def __len__(self):
+        if not self._value.ndim:
+            raise TypeError("len() of a 0-d tensor (shape ()); use float(t) or t.numpy().")
         return len(self._value)
 
     def __iter__(self):
@@ -206,9 +233,33 @@ class Variable(_TensorLike):
                          doc="Whether tapes watch this variable on read.")
     name = property(lambda self: self._name, doc='"<scope><name>:0".')
 
+    def numpy(self):
+        """A copy of the current value (one whole state: taken under the state lock)."""
+        with _state_lock:
+            return np.array(self._value, copy=True)
+
+    def __array__(self, dtype=None, copy=None):
+        """A snapshot, as TensorFlow gives: a view would change with every later assign."""
+        if copy is False:
+            raise ValueError(f"Variable.__array__: {self._name!r} changes in place, so numpy "
+                             f"cannot share its memory; np.asarray(v) or v.numpy() give a "
+                             f"snapshot. Received: copy=False")
+        with _state_lock:
+            return np.array(self._value, dtype=dtype, copy=True)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack export of a snapshot (never the live memory, see ``__array__``)."""
+        if copy is False:
+            raise BufferError(f"Variable.__dlpack__: {self._name!r} changes in place, so "
+                              f"its memory is never shared. Received: copy=False")
+        return self.numpy().__dlpack__(stream=stream, max_version=max_version,
+                                       dl_device=dl_device)
+
     def value(self):
-        """The current value as a Tensor (a snapshot; later assigns do not change it)."""
-        return _ops.identity(self)
+        """The current value as a Tensor (a snapshot of one whole state; later assigns
+        do not change it)."""
+        with _state_lock:
+            return _ops.identity(self)
 
     read_value = value
 
@@ -237,15 +288,19 @@ class Variable(_TensorLike):
         return self
 
     def _checked(self, op, value):
-        """The new value as an array of this variable's shape and dtype, or raise."""
-        if isinstance(value, _TensorLike) or isinstance(value, np.ndarray):
-            array = np.asarray(value._value if isinstance(value, _TensorLike) else value)
+        """The new value as an array of this variable's shape and dtype, or raise.
+
+        Tensors and arrays must have the variable's dtype (in either byte order);
+        Python numbers, lists and numpy scalars are converted to it."""
+        if isinstance(value, (_TensorLike, np.ndarray)) or (
+                _is_array_like(value) and not isinstance(value, np.generic)):
+            array = _to_array(value, None, False, op)
             if array.dtype != self.dtype:
                 raise TypeError(f"{op}: dtype mismatch for variable {self._name!r}: "
                                 f"variable is {self.dtype}, value is {array.dtype}. "
                                 f"Use mtf.cast to convert.")
         else:
-            array = dtypes.cast_array(np.asarray(value), self.dtype, f"{op} value")
+            array = _to_array(value, self.dtype, False, op)
         if array.shape != self.shape:
             raise ValueError(f"{op}: shape mismatch for variable {self._name!r}: "
                              f"variable has shape {self.shape}, value has shape "
@@ -266,24 +321,51 @@ def _value_repr(value):
     return repr(value.item()) if np.ndim(value) == 0 else repr(value)
 
 
-def _to_array(value, dtype, copy):
-    """The numpy value for ``value``: default dtypes for Python data, else kept."""
-    if isinstance(value, _TensorLike):
-        array = value._value
-    elif isinstance(value, (np.ndarray, np.generic)):
-        array = np.asarray(value)
-    elif hasattr(value, "_densify"):
-        array = value._densify()._value
-    elif dtype is not None:
-        array = np.asarray(value)
-        if array.dtype.kind not in "fiub":
-            array = dtypes.default_array(value)  # raises the unsupported-type error
-    else:
-        array = dtypes.default_array(value)
-        copy = False
+def _to_array(value, dtype, copy, op=None):
+    """The numpy value for ``value``: the one conversion every entry point uses.
+
+    Tensors, arrays and array-likes keep their dtype, in native byte order;
+    Python data gets TensorFlow's defaults; ``dtype`` (already normalised by
+    ``dtypes.as_dtype``) converts the result. Unsupported dtypes raise
+    ``TypeError`` naming ``op`` (the public function called, when not given).
+    """
+    array = _typed_array(value, op)
+    if array is None:                    # Python data: a fresh array, never shared
+        if dtype is None:
+            return dtypes.default_array(value, op)
+        array = dtypes.python_array(value, op)
     if dtype is not None:
-        array = dtypes.cast_array(array, dtype)
+        array = dtypes.cast_array(array, dtype, op=op)
     return np.array(array, copy=True) if copy else array
+
+
+def _typed_array(value, op):
+    """The native, supported array behind a value that has a dtype; None for Python data."""
+    if isinstance(value, _TensorLike):
+        return value._value
+    if isinstance(value, (np.ndarray, np.generic)):
+        return dtypes.check_array(np.asarray(value), op)
+    if type(value) in _PYTHON_DATA:
+        return None
+    if hasattr(value, "_densify"):
+        return value._densify()._value
+    if _is_array_like(value):
+        return dtypes.check_array(dtypes.python_array(value, op, typed=True), op)
+    return None
+
+
+def _is_array_like(value):
+    """Whether ``value`` brings its own dtype through numpy's protocols (torch, JAX,
+    pandas, memoryview, ...) rather than being Python data."""
+    return (hasattr(value, "__array__") or hasattr(value, "__array_interface__")
+            or hasattr(value, "__array_struct__") or isinstance(value, memoryview))
+
+
+def _read_only(value):
+    """A read-only view of ``value`` (Tensors are immutable)."""
+    view = value.view()
+    view.flags.writeable = False
+    return view
 
 
 from . import ops as _ops  # noqa: E402  (operators need the ops; ops need Tensor)

@@ -53,14 +53,15 @@ def test_trainable_is_read_only():
 
 def test_assign_family_updates_in_place_and_returns_the_variable():
     v = mtf.Variable([1.0, 2.0])
-    buffer = np.asarray(v)
+    buffer = v._value  # the variable's own array (np.asarray(v) is a snapshot)
     assert v.assign([3.0, 4.0]) is v
     np.testing.assert_array_equal(v.numpy(), [3.0, 4.0])
     v.assign_add(mtf.constant([1.0, 1.5]))
     np.testing.assert_array_equal(v.numpy(), [4.0, 5.5])
     v.assign_sub(np.array([0.5, 0.5], np.float32))
     np.testing.assert_array_equal(v.numpy(), [3.5, 5.0])
-    np.testing.assert_array_equal(buffer, [3.5, 5.0])  # same memory, no reallocation
+    assert v._value is buffer  # same memory, no reallocation
+    np.testing.assert_array_equal(buffer, [3.5, 5.0])
 
 
 @pytest.mark.parametrize("method", ["assign", "assign_add", "assign_sub"])

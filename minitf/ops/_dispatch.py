@@ -15,6 +15,8 @@ from .. import tape as _tape
 _new = object.__new__
 TENSOR_TYPES = frozenset((Tensor, Variable))
 _WEAK_KINDS = {bool: "b", int: "i", float: "f"}  # Python scalar → weakest dtype kind
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 # Set by mtf.debugging.enable_check_numerics(): a function(op_name, value).
 numerics_check = None
@@ -42,11 +44,12 @@ def emit(name, value, inputs, grad, saves=True):
     return out
 
 
-def as_tensor(x, dtype=None):
-    """``x`` if it is a Tensor or Variable, else a new Tensor (default dtypes)."""
+def as_tensor(x, dtype=None, op=None):
+    """``x`` if it is a Tensor or Variable, else a new Tensor (default dtypes; errors
+    name ``op``, or the public function called)."""
     if type(x) in TENSOR_TYPES:
         return x
-    return wrap(_to_array(x, dtype, copy=False))
+    return wrap(_to_array(x, dtype, False, op))
 
 
 def value_of(x):
@@ -57,9 +60,10 @@ def value_of(x):
 def operands(op, x, y):
     """Operands of a binary op with TensorFlow's dtype rules.
 
-    Python scalars are weak (they take the other operand's dtype and stay raw
-    Python numbers, which numpy treats the same way); lists are converted to the
-    other operand's dtype; any other mix of dtypes raises ``TypeError``.
+    Python and numpy scalars are weak (they take the other operand's dtype and
+    pass as raw Python numbers, which numpy treats the same way); lists are
+    converted to the other operand's dtype; any other mix of dtypes raises
+    ``TypeError``.
     """
     if type(x) in TENSOR_TYPES:
         if type(y) in TENSOR_TYPES:
@@ -73,32 +77,63 @@ def operands(op, x, y):
         if type(x) is float and y._value.dtype.kind == "f":
             return x, y
         return _weak(op, x, y), y
-    x = as_tensor(x)
+    x = as_tensor(x, op=op)
     return x, _weak(op, y, x)
 
 
 def _weak(op, s, other):
     """Convert ``s`` to match ``other``'s dtype where TensorFlow would."""
     kind = _WEAK_KINDS.get(type(s))
-    dtype = other._value.dtype
+    if kind is None and isinstance(s, np.generic):
+        number = s.item()                     # numpy scalars are Python scalars here
+        if type(number) in _WEAK_KINDS:
+            return _weak_number(op, number, _WEAK_KINDS[type(number)], other, s)
     if kind is not None:
-        if kind == "f" and dtype.kind != "f" or kind == "i" and dtype.kind == "b":
-            raise TypeError(f"{op}: cannot combine a Python {type(s).__name__} "
-                            f"({s!r}) with a {dtype} tensor of shape {other.shape}; "
-                            f"cast the tensor with mtf.cast first.")
-        return s
+        return _weak_number(op, s, kind, other, s)
     if isinstance(s, (list, tuple)):
-        return wrap(dtypes.cast_array(np.asarray(s), dtype, f"{op} operand"))
-    s = as_tensor(s)
-    if s._value.dtype != dtype:
+        return wrap(_to_array(s, other._value.dtype, False, op))
+    s = as_tensor(s, op=op)
+    if s._value.dtype != other._value.dtype:
         _raise_mixed(op, other, s)
     return s
 
 
+def _weak_number(op, number, kind, other, given):
+    """``number`` (a Python scalar) if it fits ``other``'s dtype, else ``TypeError``."""
+    dtype = other._value.dtype
+    if kind == "f" and dtype.kind != "f" or kind == "i" and dtype.kind == "b":
+        raise TypeError(f"{op}: cannot combine a {_scalar_kind(given)} ({given!r}) with "
+                        f"a tensor of dtype {dtype.name} and shape {other.shape}; cast the "
+                        f"tensor with mtf.cast first.")
+    if kind == "i" and not _INT32_MIN <= number <= _INT32_MAX and not _fits(number, dtype):
+        raise TypeError(f"{op}: the {_scalar_kind(given)} {number} is out of range for "
+                        f"the tensor of dtype {dtype.name} and shape {other.shape}.")
+    return number
+
+
+def _fits(number, dtype):
+    """Whether the Python int ``number`` converts to ``dtype`` without overflowing."""
+    if dtype.kind == "f":
+        try:
+            float(number)
+        except OverflowError:
+            return False
+        return True
+    return dtype == dtypes.int64 and _INT64_MIN <= number <= _INT64_MAX
+
+
+def _scalar_kind(s):
+    """A scalar's type in words for messages: Python float, numpy float64 scalar."""
+    if isinstance(s, np.generic):
+        return f"numpy {s.dtype.name} scalar"
+    return f"Python {type(s).__name__}"
+
+
 def _raise_mixed(op, x, y):
+    a, b = x.dtype.name, y.dtype.name
     raise TypeError(
-        f"{op}: cannot mix dtypes {x.dtype} and {y.dtype} (shapes {x.shape} and "
-        f"{y.shape}); convert one operand with mtf.cast(x, mtf.{y.dtype}) first.")
+        f"{op}: cannot mix dtypes {a} and {b} (shapes {x.shape} and {y.shape}); cast "
+        f"one operand to the other's dtype first, e.g. mtf.cast(value, mtf.{a}).")
 
 
 def shape_of(x):
@@ -137,9 +172,9 @@ def float_input(op, x):
     """``x`` as a Tensor, which must be floating for ``op``."""
     if type(x) in TENSOR_TYPES and x._value.dtype.kind == "f":
         return x
-    x = as_tensor(x)
+    x = as_tensor(x, op=op)
     if x._value.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point tensor, got {x.dtype} of "
+        raise TypeError(f"{op}: expected a floating-point tensor, got {x.dtype.name} of "
                         f"shape {x.shape}; convert it with mtf.cast(x, mtf.float32).")
     return x
 

@@ -1,4 +1,11 @@
-"""constant and convert_to_tensor: values from Python, numpy and other tensors."""
+"""constant and convert_to_tensor: values from Python, numpy and other tensors.
+
+Both go through ``tensor._to_array``, the one conversion every entry point
+uses: native byte order, minitf's dtypes only, errors naming the function.
+"""
+import math
+import operator
+
 import numpy as np
 
 from .. import dtypes
@@ -8,13 +15,13 @@ from ._dispatch import TENSOR_TYPES, wrap
 
 def constant(value, dtype=None, shape=None, name=None):
     """A new Tensor holding a copy of ``value``; a scalar fills ``shape``."""
-    dtype = dtypes.as_dtype(dtype)
-    array = _to_array(value, dtype, copy=True)
+    dtype = dtypes.as_dtype(dtype, "constant")
+    array = _to_array(value, dtype, True, "constant")
     if shape is not None:
-        shape = tuple(int(n) for n in np.asarray(shape).reshape(-1))
+        shape = _shape("constant", shape)
         if array.size == 1:
             array = np.full(shape, array.reshape(()), dtype=array.dtype)
-        elif array.size == int(np.prod(shape)):
+        elif array.size == int(np.prod(shape, dtype=np.int64)):
             array = array.reshape(shape)
         else:
             raise ValueError(f"constant: a value of shape {array.shape} "
@@ -25,7 +32,9 @@ def constant(value, dtype=None, shape=None, name=None):
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     """``value`` as a Tensor: Tensors pass through, Variables are read (recorded),
     IndexedSlices are densified, anything else is converted."""
-    dtype = dtypes.as_dtype(dtype)
+    op = "convert_to_tensor"
+    dtype = dtypes.as_dtype(dtype, op)
+    hint = dtypes.as_dtype(dtype_hint, op)
     if type(value) in TENSOR_TYPES:
         if dtype is not None and value.dtype != dtype:
             raise TypeError(f"convert_to_tensor: value has dtype {value.dtype}, "
@@ -33,9 +42,28 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
         return value.value() if type(value) is Variable else value
     if hasattr(value, "_densify"):
         return convert_to_tensor(value._densify(), dtype)
-    if dtype is None and dtype_hint is not None and not isinstance(value, np.ndarray):
+    if dtype is None and hint is not None and not isinstance(value, np.ndarray):
         try:
-            return wrap(_to_array(value, dtypes.as_dtype(dtype_hint), copy=True))
+            return wrap(_to_array(value, hint, True, op))
         except TypeError:
             pass
-    return wrap(_to_array(value, dtype, copy=True))
+    return wrap(_to_array(value, dtype, True, op))
+
+
+def _shape(op, shape):
+    """``shape`` (an int, a sequence or a 1-D integer array) as a tuple of ints >= 0."""
+    raw = shape._value if type(shape) in TENSOR_TYPES else shape
+    items = np.asarray(raw, dtype=object)
+    if items.ndim > 1 or not all(_is_int(n) for n in items.flat):
+        raise TypeError(f"{op}: shape must be an int or a list of ints. "
+                        f"Received: shape={shape!r}")
+    dims = tuple(operator.index(n) for n in items.flat)
+    if any(n < 0 for n in dims) or math.prod(dims) > 2**62:
+        raise ValueError(f"{op}: shape must hold ints >= 0 whose product fits in int64. "
+                         f"Received: shape={shape!r}")
+    return dims
+
+
+def _is_int(n):
+    """Whether ``n`` is an integer scalar (bools are not sizes)."""
+    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
