@@ -2,9 +2,10 @@
 
 One walker, ``_flatten_module``, finds everything: it reads only instance
 attributes (``vars(module)``, never properties), sorted by name, looks inside
-lists, tuples, namedtuples and dicts (sorted keys), and yields a module's own
-matching leaves before walking each direct submodule's whole subtree. Values
-are read afresh on every walk, so attributes set at any time are seen at once.
+lists, tuples, namedtuples (paths name their fields) and dicts (sorted keys),
+and yields a module's own matching leaves before walking each direct
+submodule's whole subtree. Values are read afresh on every walk, so
+attributes set at any time are seen at once.
 
 Speed: for the built-in predicates (variables, submodules) the walker needs
 only the attributes that can hold a Variable or Module. Each module keeps the
@@ -325,27 +326,59 @@ def _collect_leaves(module, name, value, out, with_path):
 
 
 def _collect(value, path, out):
-    """Leaves in order (dicts by sorted key); ``(path, leaf)`` unless ``path`` is None."""
+    """Leaves in order (dicts by sorted key); ``(path, leaf)`` unless ``path`` is None.
+
+    Path segments are list and tuple indices, dict keys and namedtuple field
+    names (TensorFlow's ``nest.flatten_with_tuple_paths``).
+    """
     keys = sorted(value) if isinstance(value, dict) else range(len(value))
+    names = _field_names(value) if path is not None else None
     for key in keys:
         item = value[key]
+        segment = key if names is None else names[key]
         if isinstance(item, _NESTED):
-            _collect(item, None if path is None else path + (key,), out)
+            _collect(item, None if path is None else path + (segment,), out)
         else:
-            out.append(item if path is None else (path + (key,), item))
+            out.append(item if path is None else (path + (segment,), item))
 
 
-def _format_path(path):
-    """``("layers", 0, "w")`` relative to one module -> ``"layers[0]['w']"``."""
+def _field_names(value):
+    """A namedtuple's field names (its path segments), or None for other containers."""
+    if type(value) in (list, tuple, dict) or not isinstance(value, tuple):
+        return None
+    fields = getattr(value, "_fields", None)
+    if (isinstance(fields, tuple) and len(fields) == len(value)
+            and all(isinstance(f, str) for f in fields)):
+        return fields
+    return None
+
+
+def _format_path(module, path):
+    """A ``_flatten`` path below ``module`` as Python would spell it.
+
+    ``("layers", 0, "w")`` -> ``"layers[0]['w']"``; a namedtuple field is an
+    attribute: ``("params", "weight")`` -> ``"params.weight"``.
+    """
     head, *rest = path
-    return str(head) + "".join(f"[{key!r}]" for key in rest)
+    text, value = str(head), vars(module).get(head)
+    for key in rest:
+        names = _field_names(value)
+        if names is not None and key in names:
+            text, value = f"{text}.{key}", getattr(value, key)
+        else:
+            text += f"[{key!r}]"
+            try:
+                value = value[key]
+            except (LookupError, TypeError):
+                value = None
+    return text
 
 
 def _repr_lines(module, ancestors):
     """PyTorch-style tree: own variables' shapes in the header, submodules indented."""
     own = module._flatten(recursive=False, predicate=_is_variable, with_path=True)
     header = [f"name={getattr(module, '_name', '?')!r}"]
-    header += [f"{_format_path(path)}={tuple(v.shape)}" for path, v in own]
+    header += [f"{_format_path(module, path)}={tuple(v.shape)}" for path, v in own]
     head = f"{type(module).__name__}({', '.join(header)}"
     children = list(module._flatten(recursive=False, predicate=_is_module,
                                     with_path=True))
@@ -353,7 +386,7 @@ def _repr_lines(module, ancestors):
         return [head + ")"]
     lines = [head]
     for path, child in children:
-        label = f"  ({_format_path(path)}): "
+        label = f"  ({_format_path(module, path)}): "
         if id(child) in ancestors:
             lines.append(f"{label}<cycle: {type(child).__name__} {child._name!r}>")
             continue

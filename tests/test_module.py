@@ -3,6 +3,7 @@ import abc
 import collections
 import copy
 import inspect
+import typing
 
 import numpy as np
 import pytest
@@ -489,7 +490,42 @@ def test_namedtuple_field_order_not_alphabetical():
     m.p = Pair(zebra=mtf.Variable(1.0), apple=mtf.Variable(2.0))
     assert m.variables == (m.p.zebra, m.p.apple)
     paths = [p for p, _ in m._flatten(with_path=True, predicate=module_lib._is_variable)]
-    assert paths == [("p", 0), ("p", 1)]
+    assert paths == [("p", "zebra"), ("p", "apple")]    # field names, in field order (TF)
+
+
+Params = collections.namedtuple("Params", ("weight", "bias"))
+
+
+class Typed(typing.NamedTuple):
+    scale: object
+    shift: object
+
+
+def test_namedtuple_paths_name_fields_at_any_depth():
+    m = Plain()
+    m.params = Params(weight=mtf.Variable(1.0), bias=mtf.Variable(2.0))
+    m.stack = [Typed(scale=mtf.Variable(3.0), shift={"k": mtf.Variable(4.0)})]
+    m.table = {"t": (Params(mtf.Variable(5.0), mtf.Variable(6.0)),)}
+    found = list(m._flatten(with_path=True, predicate=module_lib._is_variable))
+    assert [p for p, _ in found] == [
+        ("params", "weight"), ("params", "bias"),
+        ("stack", 0, "scale"), ("stack", 0, "shift", "k"),
+        ("table", "t", 0, "weight"), ("table", "t", 0, "bias")]
+    assert [v for _, v in found] == list(m.variables)
+    plain = Plain()
+    plain.pair = (mtf.Variable(1.0), mtf.Variable(2.0))    # a plain tuple keeps indices
+    assert [p for p, _ in plain._flatten(with_path=True)
+            if p[0] == "pair"] == [("pair", 0), ("pair", 1)]
+
+
+def test_repr_spells_namedtuple_fields_as_attributes():
+    m = Plain(name="m")
+    m.params = Params(weight=mtf.Variable(np.zeros((2, 3))), bias=mtf.Variable(np.zeros(3)))
+    m.heads = {"out": Params(weight=Plain(name="w"), bias=None)}
+    assert repr(m).splitlines() == [
+        "Plain(name='m', params.weight=(2, 3), params.bias=(3,)",
+        "  (heads['out'].weight): Plain(name='w')",
+        ")"]
 
 
 def test_tracking_is_dynamic():

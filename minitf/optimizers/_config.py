@@ -1,4 +1,5 @@
-"""The ``{"class_name": ..., "config": ...}`` dicts of optimizers and schedules."""
+"""``{"class_name": ..., "config": ...}`` dicts of optimizers and schedules; default names."""
+import re
 
 
 def serialize(obj, base, a_kind):
@@ -22,3 +23,14 @@ def class_for(config, custom_objects, builtin, kind, by_lower_name=None):
         raise ValueError(f"Unknown {kind} {name!r}; pass its class in "
                          f"custom_objects={{{name!r}: cls}}. Known: {sorted(builtin)}")
     return cls
+
+
+def to_snake_case(name):
+    """A class name as Keras 3 makes it a default name: ``"MomentumSGD"`` -> ``"momentum_sgd"``.
+
+    Keras's ``to_snake_case``; Keras then adds a counter (``"heavy_ball_1"``),
+    minitf does not (names are not uniquified, as TF2 variable names).
+    """
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()

@@ -29,7 +29,12 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    """An optimizer from a name (``"adam"``, case-insensitive), a config dict or itself."""
+    """An optimizer from a name (``"adam"``, case-insensitive), a config dict or itself.
+
+    ``None`` gives ``None`` (Keras 3: no optimizer).
+    """
+    if identifier is None:
+        return None
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
@@ -40,5 +45,6 @@ def get(identifier):
             raise ValueError(f"Unknown optimizer name {identifier!r}. Known: "
                              f"{sorted(_BY_LOWER_NAME)}")
         return cls()
-    raise TypeError(f"Could not interpret optimizer identifier: {identifier!r}; pass a "
-                    f"name, a config dict or an Optimizer.")
+    raise TypeError(f"optimizers.get: could not interpret optimizer identifier; pass a "
+                    f"name, a config dict, an Optimizer or None. Received: "
+                    f"identifier={identifier!r}")

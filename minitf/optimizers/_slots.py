@@ -1,5 +1,6 @@
 """Per-variable optimizer state: weakly held variables and their slot Variables."""
 import numbers
+import weakref
 
 import numpy as np
 
@@ -25,6 +26,51 @@ def forgetter(opt_ref, key):
             opt._touched.pop(key, None)
             opt._wd_excluded.pop(key, None)
     return forget
+
+
+def pack(opt):
+    """``opt``'s attributes for pickle, with strong references where it holds weak ones.
+
+    A variable and its slots travel together, so an optimizer pickled with the
+    variables it trains (one ``pickle.dumps((model, opt))``) comes back bound
+    to the unpickled variables. Alone, it comes back with its counters and
+    hyperparameters; the copied variables have no other owner, so they and
+    their slots are dropped, as for any variable that is garbage collected.
+    """
+    state = dict(vars(opt))
+    del state["_self_ref"]
+    state["_shadows"], state["_written"] = {}, None
+    state["_states"] = [(var, s.slots, s.built, s.decays)
+                        for var, s in _live(opt._states.values(), lambda s: s.ref)]
+    state["_touched"] = [var for var, _ in _live(opt._touched.values(), lambda r: r)]
+    state["_wd_excluded"] = [var for var, _ in _live(opt._wd_excluded.values(), lambda r: r)]
+    return state
+
+
+def _live(items, ref_of):
+    """``(variable, item)`` for the items whose weakly held variable is alive."""
+    found = []
+    for item in list(items):
+        var = ref_of(item)()
+        if var is not None:
+            found.append((var, item))
+    return found
+
+
+def unpack(opt, state):
+    """Rebuild ``opt`` from ``pack``'s output: ids and weak references are made afresh."""
+    state = dict(state)
+    states, touched, excluded = (state.pop(k) for k in ("_states", "_touched", "_wd_excluded"))
+    vars(opt).update(state)
+    opt._self_ref = weakref.ref(opt)
+    opt._states = {}
+    for var, slots, built, decays in states:
+        var_state = VarState(weakref.ref(var, forgetter(opt._self_ref, id(var))))
+        var_state.slots, var_state.built, var_state.decays = slots, built, decays
+        opt._states[id(var)] = var_state
+    opt._touched = {id(var): opt._states[id(var)].ref for var in touched}
+    opt._wd_excluded = {id(var): weakref.ref(var, forgetter(opt._self_ref, id(var)))
+                        for var in excluded}
 
 
 def check_variable(op, var):

@@ -40,6 +40,7 @@ def run(opt, grads_and_vars, add):
 
 def _run_checked(opt, pairs, add):
     opt._ensure_built([v for _, v in pairs])
+    pairs = _unaliased(opt, pairs)
     k = opt.gradient_accumulation_steps
     if k:
         if int(opt._accumulated_calls._value) + 1 < k:
@@ -102,8 +103,6 @@ def _checked_gradient(g, var):
     if array.shape != var.shape:
         raise ValueError(f"apply_gradients: gradient shape {array.shape} does not match "
                          f"variable {var.name!r} of shape {var.shape}.")
-    if array is var._value:          # the variable itself as its gradient: read a copy
-        array = array.copy()
     return np.ascontiguousarray(array, dtype=var.dtype)
 
 
@@ -124,7 +123,11 @@ def _checked_slices(g, var):
 
 
 def checked_updates(updates_and_vars):
-    """``[(array, variable)]`` for apply_updates, each shape and dtype checked."""
+    """``[(array, variable)]`` for apply_updates, each shape and dtype checked.
+
+    An update that shares memory with a variable of the call is copied first,
+    so every update is the value it had when the call began.
+    """
     pairs = []
     for i, item in enumerate(_as_list("apply_updates", updates_and_vars)):
         u, var = _unpacked("apply_updates", i, item, "an update")
@@ -134,7 +137,65 @@ def checked_updates(updates_and_vars):
                              f"{array.dtype} does not match variable {var.name!r} of shape "
                              f"{var.shape} and dtype {var.dtype}.")
         pairs.append((array, var))
+    written = {id(memory_root(var._value)) for _, var in pairs}
+    return [(snapshot(array, written), var) for array, var in pairs]
+
+
+# ---- gradients that share memory with what the call writes
+
+def memory_root(array):
+    """The object that owns ``array``'s memory (the end of its ``.base`` chain)."""
+    base = array.base
+    while base is not None:
+        if not isinstance(base, np.ndarray):
+            return base
+        array, base = base, base.base
+    return array
+
+
+def snapshot(array, written):
+    """``array``, copied if its memory belongs to one of ``written`` (ids of roots)."""
+    root = array if array.base is None else memory_root(array)
+    return array.copy() if id(root) in written else array
+
+
+def _unaliased(opt, pairs):
+    """``pairs`` with every gradient that shares memory with state the call writes copied.
+
+    The call writes the optimizer's own variables (``iterations``,
+    ``u_product``, ...), slots, the variables of ``pairs`` and, at the end of
+    an accumulation cycle, the variables of earlier calls; a gradient that is
+    (a view of) any of them is read as it was when the call began, as
+    TensorFlow reads values.
+    """
+    state = _state_roots(opt)
+    variables = [var for _, var in pairs]
+    variables += [var for var in (ref() for ref in opt._touched.values()) if var is not None]
+    written = set()
+    for var in variables:
+        a = var._value
+        written.add(id(a if a.base is None else memory_root(a)))
+    for i, (g, var) in enumerate(pairs):
+        if type(g) is Sparse:
+            pairs[i] = (Sparse(snapshot(g.values, written | state), g.indices), var)
+            continue
+        root = id(g if g.base is None else memory_root(g))
+        if root in written or root in state:
+            pairs[i] = (g.copy(), var)
     return pairs
+
+
+def _state_roots(opt):
+    """Ids of the memory of the optimizer's own variables and slots (cached per layout)."""
+    cached = opt._written
+    if cached is not None and cached[0] == opt._layout:
+        return cached[1]
+    arrays = [v._value for v in opt._own_variables()]
+    arrays += [slot._value for state in list(opt._states.values())
+               for slot in state.slots.values()]
+    roots = frozenset(id(memory_root(a)) for a in arrays)
+    opt._written = (opt._layout, roots)
+    return roots
 
 
 def _unpacked(op, i, item, a_what):

@@ -12,7 +12,6 @@ Subclasses override only the public hooks ``build`` (create slots with
 so one optimizer serves any number of variable sets. Variables are held
 weakly: the slots of a garbage-collected variable are dropped with it.
 """
-import math
 import re
 import weakref
 
@@ -20,7 +19,8 @@ import numpy as np
 
 from .._context import name_scope
 from ..tensor import Variable, _TensorLike, _state_lock
-from . import _step, schedules
+from . import _learning_rate, _slots, _step, schedules
+from ._config import to_snake_case
 from ._hyper import (check_bool, check_clipping, check_float, check_learning_rate,
                      check_optional_float, check_optional_int)
 from ._slots import VarState, check_variable, checked_variables, forgetter, initial_value
@@ -42,8 +42,8 @@ class Optimizer:
         owner = type(self).__name__
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{owner}: `name` must be a str. Received: name={name!r}")
-        self.name = name or re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", owner).lower()
-        self._learning_rate = check_learning_rate(owner, learning_rate)
+        self.name = name or to_snake_case(owner)
+        lr = check_learning_rate(owner, learning_rate)
         self.weight_decay = check_optional_float(owner, "weight_decay", weight_decay)
         self.clipnorm, self.clipvalue, self.global_clipnorm = check_clipping(
             owner, clipnorm, clipvalue, global_clipnorm)
@@ -54,6 +54,7 @@ class Optimizer:
         self.gradient_accumulation_steps = check_optional_int(
             owner, "gradient_accumulation_steps", gradient_accumulation_steps, low=2)
         self._init_state()
+        self._learning_rate = _learning_rate.tracked(self, lr)
 
     def _init_state(self):
         self._self_ref = weakref.ref(self)
@@ -69,6 +70,8 @@ class Optimizer:
                 Variable(np.int64(0), trainable=False, name="accumulated_calls")
                 if self.gradient_accumulation_steps else None)
         self._state_variables = []
+        self._layout = 0           # counts new slots and state variables ...
+        self._written = None       # ... so _step can cache the memory they own
         cls = type(self)
         self._fused = getattr(cls.update_step, "_fused", False)
         self._fused_sparse = (self._fused and
@@ -78,17 +81,18 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The current learning rate as a float; settable (a float, schedule or callable)."""
-        return self._current_lr()
+        """The learning rate: its Variable (assignable), or a schedule's current value.
+
+        Settable: a number is assigned into the Variable; a schedule or
+        callable replaces it (as Keras 3).
+        """
+        lr = self._learning_rate
+        return lr if type(lr) is Variable else self._current_lr()
 
     @learning_rate.setter
     def learning_rate(self, value):
-        if isinstance(self._learning_rate, schedules.LearningRateSchedule) and not callable(value):
-            raise TypeError(f"{type(self).__name__} was created with a LearningRateSchedule as "
-                            f"its learning rate, so the learning rate cannot be set to a "
-                            f"number; create the optimizer with a float learning rate to "
-                            f"make it settable. Received: learning_rate={value!r}")
-        self._learning_rate = check_learning_rate(type(self).__name__, value)
+        self._learning_rate = _learning_rate.replaced(self, value)
+        self._layout += 1
 
     @property
     def iterations(self):
@@ -103,21 +107,7 @@ class Optimizer:
         return steps
 
     def _current_lr(self):
-        lr = self._learning_rate
-        if type(lr) is float:
-            return lr
-        if isinstance(lr, schedules.LearningRateSchedule):
-            value = lr(self._schedule_step())
-        else:
-            value = lr()
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            value = math.nan
-        if not value >= 0:
-            raise ValueError(f"{type(self).__name__}: the learning rate must be a number >= 0; "
-                             f"{lr!r} returned {value!r}.")
-        return value
+        return _learning_rate.current(self)
 
     # ---- applying gradients
 
@@ -215,13 +205,7 @@ class Optimizer:
 
     def get_config(self):
         """The constructor arguments as a JSON-serialisable dict (schedules included)."""
-        lr = self._learning_rate
-        if isinstance(lr, schedules.LearningRateSchedule):
-            lr = schedules.serialize(lr)
-        elif callable(lr):
-            raise ValueError(f"{type(self).__name__}.get_config: the learning rate is a "
-                             f"plain callable ({lr!r}), which cannot be serialised; use a "
-                             f"LearningRateSchedule subclass with get_config instead.")
+        lr = _learning_rate.config_value(self)
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
                 "clipvalue": self.clipvalue, "use_ema": self.use_ema,
@@ -259,6 +243,7 @@ class Optimizer:
             with name_scope(f"{self.name}/"):
                 slot = Variable(value, trainable=False, name=f"{base}/{slot_name}")
             state.slots[slot_name] = slot
+            self._layout += 1
             if slot_name not in self._slot_names:
                 self._slot_names.append(slot_name)
         return slot
@@ -306,6 +291,7 @@ class Optimizer:
         with name_scope(f"{self.name}/"):
             var = Variable(value, trainable=False, name=name)
         self._state_variables.append(var)
+        self._layout += 1
         return var
 
     def _prepare_update(self):
@@ -323,13 +309,20 @@ class Optimizer:
 
     @property
     def variables(self):
-        """``iterations``, other state, then each variable's slots in order of first sight."""
+        """``iterations``, ``learning_rate``, other state, then slots in order of first sight."""
+        found = self._own_variables()
+        for state in self._states.values():
+            found.extend(state.slots.values())
+        return found
+
+    def _own_variables(self):
+        """The optimizer's own state Variables (no slots), in ``variables`` order."""
         found = [self._iterations]
+        if type(self._learning_rate) is Variable:
+            found.append(self._learning_rate)
         if self._accumulated_calls is not None:
             found.append(self._accumulated_calls)
         found.extend(self._state_variables)
-        for state in self._states.values():
-            found.extend(state.slots.values())
         return found
 
     def get_weights(self):
@@ -352,6 +345,8 @@ class Optimizer:
                 raise ValueError(f"set_weights: {var.name!r} has shape {var.shape} and dtype "
                                  f"{var.dtype}; received shape {a.shape}, dtype {a.dtype}.")
             arrays.append(a)
+        written = {id(_step.memory_root(v._value)) for v in variables}
+        arrays = [_step.snapshot(a, written) for a in arrays]   # read all before writing
         for var, a in zip(variables, arrays):
             var.assign(a)
 
@@ -391,8 +386,14 @@ class Optimizer:
             if state is not None and "average" in state.slots:
                 var.assign(state.slots["average"]._value)
 
+    def __getstate__(self):
+        """For pickle and copy: the weakly held variables travel with their slots."""
+        return _slots.pack(self)
+
+    __setstate__ = _slots.unpack
+
     def __repr__(self):
         lr = self._learning_rate
-        lr = lr if type(lr) is float else type(lr).__name__
+        lr = float(lr._value) if type(lr) is Variable else type(lr).__name__
         return (f"<mtf.optimizers.{type(self).__name__} name={self.name!r} "
                 f"learning_rate={lr} iterations={int(self._iterations._value)}>")

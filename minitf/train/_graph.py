@@ -1,17 +1,18 @@
 """Object paths: the checkpoint keys of everything reachable from a Checkpoint.
 
-A key is the path of attribute names, list indices and dict keys from the
-root, joined by ``/``: ``model/encoder/layers/0/w``. An optimizer's own state
-is keyed under its path (``optimizer/iterations``); a slot under the
-optimizer's path, then the path of the variable it belongs to as found from
-the root, then the slot name (``optimizer/model/encoder/layers/0/w/momentum``).
+A key is the path of attribute names, list indices, dict keys and namedtuple
+field names from the root, joined by ``/``: ``model/encoder/layers/0/w``. An
+optimizer's own state is keyed under its path (``optimizer/iterations``,
+``optimizer/learning_rate``); a slot under the optimizer's path, then the
+path of the variable it belongs to as found from the root, then the slot name
+(``optimizer/model/encoder/layers/0/w/momentum``).
 Segments escape ``%`` and ``/`` as ``%25`` and ``%2F``.
 
 Checkpoints expose their children through ``_checkpoint_dependencies()``;
 Modules are walked with ``Module._flatten(with_path=True)``; Optimizers are
 leaves whose state is listed here.
 """
-from ..module import Module
+from ..module import Module, _field_names
 from ..optimizers.base import Optimizer
 from ..tensor import Variable
 
@@ -92,13 +93,11 @@ def _is_tracked(obj):
 
 
 def optimizer_variables(opt):
-    """``[(name, variable)]``: an optimizer's own state (``iterations``, ...), not slots."""
-    own = [opt._iterations]
-    if opt._accumulated_calls is not None:
-        own.append(opt._accumulated_calls)
-    own.extend(opt._state_variables)
+    """``[(name, variable)]``: an optimizer's own state (``iterations``,
+    ``learning_rate`` when it is a number, ...), not slots."""
     # State variables are named "<optimizer>/<name>:0"; the key uses <name>.
-    return [(var.name.rsplit("/", 1)[-1].rsplit(":", 1)[0], var) for var in own]
+    return [(var.name.rsplit("/", 1)[-1].rsplit(":", 1)[0], var)
+            for var in opt._own_variables()]
 
 
 def existing_slot(opt, var, slot_name):
@@ -159,8 +158,11 @@ def _child(obj, segment):
                 return obj[key]
         return _MISSING
     if isinstance(obj, (list, tuple)):
-        if not segment.isdigit():
-            return _INVALID
+        names = _field_names(obj)
+        if names is not None and segment in names:
+            return getattr(obj, segment)
+        if not segment.isdigit():       # (a namedtuple's index: files written before
+            return _INVALID             # fields were named by name still restore)
         index = int(segment)
         return obj[index] if index < len(obj) else _MISSING
     return _INVALID

@@ -8,7 +8,7 @@ reaches it, so everything built from it is deterministic.
 import contextlib
 
 from .._context import ctx
-from ..module import Module
+from ..module import Module, _format_path
 from ..tensor import Variable
 
 
@@ -51,7 +51,7 @@ def _expand(entry, entries, max_depth):
                                               with_path=True):
         if cut and isinstance(child, Module):
             continue
-        relative = format_path(relative)
+        relative = _format_path(entry.obj, relative)
         path = f"{entry.path}.{relative}" if entry.path else relative
         entry.children.append((relative, child))
         known = entries.get(id(child))
@@ -63,12 +63,6 @@ def _expand(entry, entries, max_depth):
             new_modules.append(known)
     for child_entry in new_modules:
         _expand(child_entry, entries, max_depth)
-
-
-def format_path(path):
-    """``("layers", 0)`` -> ``"layers[0]"``; dict keys as ``['key']``."""
-    head, *keys = path
-    return str(head) + "".join(f"[{key!r}]" for key in keys)
 
 
 def check_module(what, module):

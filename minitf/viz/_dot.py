@@ -1,9 +1,13 @@
 """DOT building blocks shared by the graph functions: the graph, labels, styles.
 
 graphviz is imported on the first graph built, never at ``import minitf``.
-Labels are graphviz HTML-like labels (escaped here), so any name is safe.
+Every string that reaches the DOT text goes through ``visible`` and then the
+escaping of its place: ``label``/``plain_label`` (HTML-like labels),
+``node_id`` (node, cluster and graph names) and ``attribute`` (quoted
+attribute values such as tooltips), so any name or scope renders.
 """
 import html
+import re
 
 FONT = "Helvetica"
 
@@ -27,7 +31,7 @@ def new_digraph(name, rankdir="TB"):
         raise ValueError(f"rankdir must be one of 'TB', 'LR', 'BT', 'RL'. "
                          f"Received: rankdir={rankdir!r}")
     from ._graph import Digraph
-    return Digraph(name=name,
+    return Digraph(name=node_id(name),
                    graph_attr={"rankdir": rankdir, "fontname": FONT, "nodesep": "0.3"},
                    node_attr={"fontname": FONT, "fontsize": "11"},
                    edge_attr={"fontname": FONT, "fontsize": "9", "color": "#6b7280",
@@ -36,21 +40,72 @@ def new_digraph(name, rankdir="TB"):
 
 def label(title, *details, bold=True, note_color=None):
     """HTML label: ``title`` (bold) over smaller detail lines; empty details dropped."""
-    text = f"<B>{_escape(title)}</B>" if bold else _escape(title)
+    text = f"<B>{_html(title)}</B>" if bold else _html(title)
     color = f' COLOR="{note_color}"' if note_color else ""
     for line in details:
         if line:
-            text += f'<BR/><FONT POINT-SIZE="9"{color}>{_escape(line)}</FONT>'
+            text += f'<BR/><FONT POINT-SIZE="9"{color}>{_html(line)}</FONT>'
     return f"<{text}>"
 
 
 def plain_label(text):
     """HTML label of plain text (edge labels, cluster titles)."""
-    return f"<{_escape(text)}>"
+    return f"<{_html(text)}>"
 
 
-def _escape(text):
-    return html.escape(str(text), quote=False)
+_HIDDEN = re.compile(r"\\|[^ -~]")     # a backslash, or anything but printable ASCII
+
+
+def visible(text):
+    """``text`` with backslashes and unprintable characters written as Python escapes.
+
+    Control characters (tab, CR, NUL, ...), line and paragraph separators,
+    format characters, non-ASCII spaces and unassigned code points cannot be
+    drawn (some make ``dot`` fail or cut a label); they appear as ``\\t``,
+    ``\\x00``, ``\\u2028``, ... and a backslash as ``\\\\``, so every label
+    reads back unambiguously. Printable Unicode is kept as it is.
+    """
+    return _HIDDEN.sub(_escape_char, str(text))
+
+
+def _escape_char(match):
+    char = match.group()
+    if char == "\\":
+        return "\\\\"
+    if char.isprintable():
+        return char
+    return repr(char)[1:-1] if char not in "'\"" else char
+
+
+def _html(text):
+    """Text for an HTML-like label. graphviz reads ``\\\\`` in it as one backslash
+    (and ``\\N``, ``\\G`` as names), so backslashes are doubled; quotes need no
+    escaping in element text."""
+    return html.escape(visible(text).replace("\\", "\\\\"), quote=False)
+
+
+_escape = _html     # the name tools/render_docs_figures.py uses for its table cells
+
+
+_ID_UNSAFE = re.compile(r'[%:<>"\\]')
+
+
+def node_id(text):
+    """A node, cluster or graph name: ``visible`` text, with the characters that
+    DOT or graphviz give a meaning in names (``:`` ports, ``<...>`` HTML,
+    quotes, backslashes) and ``%`` percent-encoded."""
+    return _ID_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", visible(text))
+
+
+def attribute(text):
+    """A quoted attribute value such as a tooltip: ``visible`` text for graphviz.
+
+    graphviz (2.43) unescapes a tooltip twice on its way to the SVG, each time
+    reading ``\\\\`` as one backslash, so each backslash is written as four;
+    it also leaves ``&...;`` that looks like an entity alone, so ``&`` is
+    written as ``&amp;``.
+    """
+    return visible(text).replace("&", "&amp;").replace("\\", "\\" * 4)
 
 
 def variable_lines(variable):

@@ -41,14 +41,15 @@ def module_graph(module, show_variables=True, max_depth=None, rankdir="TB", name
     for entry in entries:
         if isinstance(entry.obj, Module):
             graph.node(ids[id(entry.obj)], _module_label(entry, max_depth),
-                       tooltip=entry.obj.name_scope.name, **_module_style(entry))
+                       tooltip=_dot.attribute(entry.obj.name_scope.name),
+                       **_module_style(entry))
         elif show_variables:
             variable = entry.obj
             style = _dot.TRAINABLE if variable.trainable else _dot.NON_TRAINABLE
             graph.node(ids[id(variable)], _dot.label(_dot.short_name(variable.name),
                                                      *_dot.variable_lines(variable),
                                                      bold=False),
-                       tooltip=variable.name, **style)
+                       tooltip=_dot.attribute(variable.name), **style)
     for entry in entries:
         for relative, child in entry.children:
             if show_variables or isinstance(child, Module):
@@ -58,14 +59,15 @@ def module_graph(module, show_variables=True, max_depth=None, rankdir="TB", name
 
 
 def _node_ids(entries):
-    """``id(obj) -> node id``: the first path, made unique if two paths print alike."""
+    """``id(obj) -> node id``: the first path (escaped for DOT), made unique if two
+    paths print alike (an attribute named ``root``)."""
     ids, used = {}, set()
     for entry in entries:
-        node_id = entry.path or ROOT_ID
-        suffix = 1
+        base = _dot.node_id(entry.path) if entry.path else ROOT_ID
+        node_id, suffix = base, 1
         while node_id in used:
             suffix += 1
-            node_id = f"{entry.path or ROOT_ID}#{suffix}"
+            node_id = f"{base}#{suffix}"
         used.add(node_id)
         ids[id(entry.obj)] = node_id
     return ids

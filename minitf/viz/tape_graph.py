@@ -179,7 +179,7 @@ def _emit_scope(graph, scope, depth):
     for node_id, label, attrs in scope.nodes:
         graph.node(node_id, label, **attrs)
     for child in scope.children.values():
-        with graph.subgraph(name=f"cluster_{child.full}") as sub:
+        with graph.subgraph(name=f"cluster_{_dot.node_id(child.full)}") as sub:
             sub.attr(label=_dot.plain_label(child.name), labeljust="l", fontsize="10",
                      style="rounded,filled", color="#94a3b8",
                      fillcolor="#f8fafc" if depth % 2 == 0 else "#eef2f7")

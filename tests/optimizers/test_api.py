@@ -120,7 +120,7 @@ def test_shape_mismatch_raises_before_anything_is_updated():
         opt.apply_gradients([(mtf.constant([1.0, 1.0]), a),
                              (mtf.constant([1.0, 1.0, 1.0]), b)])
     np.testing.assert_array_equal(a.numpy(), [1.0, 2.0])
-    assert int(opt.iterations) == 0 and len(opt.variables) == 1
+    assert int(opt.iterations) == 0 and len(opt.variables) == 2     # iterations, learning_rate
 
 
 def test_two_clip_options_raise():

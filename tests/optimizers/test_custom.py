@@ -75,9 +75,9 @@ def test_custom_optimizer_trains_an_mlp():
     end = float(_mlp_loss(params, x, y))
     assert end < 0.05 * best_linear_mse and end < 0.02 * start, (start, end)
     assert int(opt.iterations) == 300
-    assert [v.name for v in opt.variables[:3]] == [
-        "rms_nesterov/iterations:0", "rms_nesterov/w1/momentum:0",
-        "rms_nesterov/w1/mean_square:0"]
+    assert [v.name for v in opt.variables[:4]] == [
+        "rms_nesterov/iterations:0", "rms_nesterov/learning_rate:0",
+        "rms_nesterov/w1/momentum:0", "rms_nesterov/w1/mean_square:0"]
     again = RMSNesterov.from_config(opt.get_config())
     assert again.get_config() == opt.get_config()
 

@@ -27,7 +27,7 @@ def test_slots_are_lazy_per_variable_and_serve_several_variable_sets():
     np.testing.assert_array_equal(a.numpy(), joint_a.numpy())
     np.testing.assert_array_equal(b.numpy(), joint_b.numpy())
     assert [x.name for x in opt.variables] == [
-        "SGD/iterations:0", "SGD/a/momentum:0", "SGD/b/momentum:0"]
+        "SGD/iterations:0", "SGD/learning_rate:0", "SGD/a/momentum:0", "SGD/b/momentum:0"]
     assert opt.get_slot_names() == ["momentum"]
 
 
@@ -58,11 +58,11 @@ def test_slots_of_a_deleted_variable_are_freed():
     opt.apply_gradients([([1.0], keep), ([1.0, 1.0], doomed)])
     slot_refs = [weakref.ref(opt.get_slot(doomed, n)) for n in ("momentum", "velocity",
                                                                 "average")]
-    assert len(opt.variables) == 7
+    assert len(opt.variables) == 8          # iterations, learning_rate, 3 slots each
     del doomed
     gc.collect()
     assert all(r() is None for r in slot_refs)
-    assert len(opt.variables) == 4
+    assert len(opt.variables) == 5
     opt.apply_gradients([([1.0], keep)])     # still works
 
 

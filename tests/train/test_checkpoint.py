@@ -1,4 +1,5 @@
 """SPEC §6: Checkpoint keys, write/save/read/restore, restore status, deferred restoration."""
+import collections
 import gc
 import threading
 import warnings
@@ -67,7 +68,7 @@ def test_keys_are_object_paths_with_slots_under_the_variable_path(tmp_path):
     variables = layers + ["model/encoder/table/emb", "model/head/w", "model/head/b"]
     slots = [f"optimizer/{k}/momentum" for k in variables if k != "model/encoder/table/emb"]
     assert keys_of(path) == sorted(variables + slots + [
-        "free", "optimizer/iterations", "save_counter"])
+        "free", "optimizer/iterations", "optimizer/learning_rate", "save_counter"])
 
 
 def test_keys_ignore_variable_names_and_name_scopes(tmp_path):
@@ -82,6 +83,56 @@ def test_keys_ignore_variable_names_and_name_scopes(tmp_path):
     mtf.train.Checkpoint(model=b).read(path).assert_consumed()
     for va, vb in zip(a.variables, b.variables):
         np.testing.assert_array_equal(va.numpy(), vb.numpy())
+
+
+Params = collections.namedtuple("Params", ("weight", "bias"))
+
+
+class WithParams(mtf.Module):
+    """Holds its variables in a namedtuple; built on the first call when ``lazy``."""
+
+    def __init__(self, lazy=False, pack=Params):
+        super().__init__()
+        self.pack = pack
+        self.params = None if lazy else self._made()
+
+    def _made(self):
+        return self.pack(mtf.Variable(np.zeros((2, 3)), name="w"),
+                         mtf.Variable(np.zeros(3), name="b"))
+
+    def __call__(self, x):
+        if self.params is None:
+            self.params = self._made()
+        return mtf.matmul(x, self.params[0]) + self.params[1]
+
+
+def test_namedtuple_fields_are_keyed_by_name_and_restore(tmp_path):
+    model, opt = WithParams(), mtf.optimizers.SGD(0.1, momentum=0.9)
+    model.params.weight.assign(np.arange(6.0).reshape(2, 3))
+    opt.apply_gradients([(np.ones((2, 3)), model.params.weight)])
+    path = mtf.train.Checkpoint(model=model, optimizer=opt).write(str(tmp_path / "c"))
+    assert keys_of(path) == ["model/params/bias", "model/params/weight",
+                             "optimizer/iterations", "optimizer/learning_rate",
+                             "optimizer/model/params/weight/momentum", "save_counter"]
+    for fresh in (WithParams(), WithParams(lazy=True)):        # at once, and deferred
+        fresh_opt = mtf.optimizers.SGD(0.1, momentum=0.9)
+        status = mtf.train.Checkpoint(model=fresh, optimizer=fresh_opt).read(path)
+        fresh(np.ones((1, 2)))
+        status.assert_consumed()
+        np.testing.assert_array_equal(fresh.params.weight.numpy(),
+                                      model.params.weight.numpy())
+        np.testing.assert_array_equal(fresh_opt.get_slot(fresh.params.weight,
+                                                         "momentum").numpy(), -0.1)
+
+
+def test_files_keyed_by_namedtuple_index_still_restore(tmp_path):
+    old = WithParams(pack=lambda w, b: (w, b))                 # keys model/params/0 and /1
+    old.params[1].assign([1.0, 2.0, 3.0])
+    path = mtf.train.Checkpoint(model=old).write(str(tmp_path / "c"))
+    assert keys_of(path) == ["model/params/0", "model/params/1", "save_counter"]
+    new = WithParams()
+    mtf.train.Checkpoint(model=new).read(path).assert_consumed()
+    np.testing.assert_array_equal(new.params.bias.numpy(), [1.0, 2.0, 3.0])
 
 
 def test_nested_checkpoints_and_escaped_dict_keys(tmp_path):
@@ -125,15 +176,15 @@ def test_slots_of_variables_outside_the_checkpoint_are_not_saved(tmp_path):
     opt = mtf.optimizers.Adam(0.1)
     opt.apply_gradients([(mtf.constant([1.0]), inside), (mtf.constant([1.0]), outside)])
     path = mtf.train.Checkpoint(v=inside, opt=opt).write(str(tmp_path / "c"))
-    assert keys_of(path) == ["opt/iterations", "opt/v/momentum", "opt/v/velocity",
-                             "save_counter", "v"]
+    assert keys_of(path) == ["opt/iterations", "opt/learning_rate", "opt/v/momentum",
+                             "opt/v/velocity", "save_counter", "v"]
 
 
 def test_optimizer_state_variables_are_saved():
     opt = mtf.optimizers.Nadam(gradient_accumulation_steps=2)
     keys = [k for k, _ in mtf.train._graph.collect(mtf.train.Checkpoint(opt=opt))]
-    assert keys == ["opt/iterations", "opt/accumulated_calls", "opt/u_product",
-                    "save_counter"]
+    assert keys == ["opt/iterations", "opt/learning_rate", "opt/accumulated_calls",
+                    "opt/u_product", "save_counter"]
 
 
 def test_bad_objects_and_names():
@@ -275,7 +326,8 @@ def test_deferred_slots_are_created_with_their_variable(tmp_path):
 
     model2, opt2 = Model(), mtf.optimizers.Adam(0.1)
     status = mtf.train.Checkpoint(model=model2, opt=opt2).read(path)
-    assert opt2.variables == [opt2.iterations] and int(opt2.iterations) == 2
+    assert opt2.variables == [opt2.iterations, opt2.learning_rate]     # no slots yet
+    assert int(opt2.iterations) == 2
     model2(x)
     status.assert_consumed()
     for v1, v2 in zip(model.trainable_variables, model2.trainable_variables):
@@ -372,7 +424,7 @@ def test_slot_values_are_checked_before_any_slot_is_created(tmp_path):
         mtf.train.Checkpoint(model=narrow, opt=fresh_opt).read(path)
     assert "'opt/model/w/momentum'" in str(info.value)
     assert "variable of slot 'linear/w:0' has shape (5, 2)" in str(info.value)
-    assert fresh_opt.variables == [fresh_opt.iterations]      # no slot was created
+    assert fresh_opt.variables == [fresh_opt.iterations, fresh_opt.learning_rate]  # no slot
     assert int(fresh_opt.iterations) == 0
 
 

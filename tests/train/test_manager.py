@@ -129,7 +129,7 @@ def test_list_and_load_variables(tmp_path):
     opt.apply_gradients([(mtf.ones([3, 2]), model.w)])
     path = mtf.train.Checkpoint(model=model, opt=opt).write(str(tmp_path / "c"))
     assert mtf.train.list_variables(path) == [
-        ("model/b", (2,)), ("model/w", (3, 2)), ("opt/iterations", ()),
+        ("model/b", (2,)), ("model/w", (3, 2)), ("opt/iterations", ()), ("opt/learning_rate", ()),
         ("opt/model/w/momentum", (3, 2)), ("save_counter", ())]
     w = mtf.train.load_variable(path, "model/w")
     np.testing.assert_array_equal(w, model.w.numpy())

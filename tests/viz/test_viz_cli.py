@@ -25,6 +25,13 @@ MODELS = textwrap.dedent('''
 
     twin = Twin()
     not_a_module = 3
+
+    def broken():
+        raise ValueError("sizes must be\\npositive")
+
+    class Picky(mtf.Module):
+        def __call__(self, x):
+            raise ValueError(f"Picky wants rank 3, got {x.ndim}")
 ''')
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -122,3 +129,64 @@ def test_console_script_is_declared_and_installed(models, tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert _titles(out) == ["root", "left"]
+
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("shadow", ["empty folder", "the checkout"])
+def test_runs_from_a_folder_holding_one_named_minitf(models, tmp_path, shadow):
+    # python -m puts the working directory first on sys.path: a folder named
+    # minitf there (seen from the parent of a checkout) must not replace the package
+    here = tmp_path / "work"
+    here.mkdir()
+    if shadow == "empty folder":
+        (here / "minitf").mkdir()
+    else:
+        (here / "minitf").symlink_to(REPO, target_is_directory=True)
+    result = _run(f"{models}:make_mlp", "--summary", cwd=here)
+    assert result.returncode == 0, result.stderr
+    assert "Total params: 0 (0 B)" in result.stdout       # MLP built by the file's mtf.layers
+
+
+def _error_lines(result):
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("target, args, says", [
+    ("{models}:broken", [],
+     "calling broken from {models} raised ValueError: sizes must be positive"),
+    ("{models}:Picky", ["--input-shape", "2,5"],
+     "calling the model of {models}:Picky on zeros of shape (2, 5) raised ValueError: "
+     "Picky wants rank 3, got 2"),
+    ("{bad_file}:make", [],
+     "running {bad_file} raised ZeroDivisionError: division by zero"),
+    ("json.decoder:JSONArray", [], "calling JSONArray from json.decoder raised TypeError"),
+])
+def test_errors_of_the_users_code_are_one_line_naming_the_target(models, tmp_path, target,
+                                                                  args, says):
+    bad_file = tmp_path / "bad_file.py"
+    bad_file.write_text("import minitf\nratio = 1 / 0\n")
+    names = dict(models=models, bad_file=bad_file)
+    result = _run(target.format(**names), *args)
+    assert result.returncode == 1
+    (line,) = _error_lines(result)
+    assert line.startswith("minitf-viz: error: " + says.format(**names))
+    assert line.endswith("(--debug shows the traceback)")
+    debug = _run(target.format(**names), *args, "--debug")
+    assert debug.returncode == 1
+    assert debug.stderr.startswith("Traceback (most recent call last):")
+    assert _error_lines(debug)[-1] == line.replace(" (--debug shows the traceback)", "")
+
+
+def test_a_module_that_does_not_exist_is_a_usage_error():
+    result = _run("no_such_package_h17.models:make")
+    assert result.returncode == 2
+    assert "No module named 'no_such_package_h17'" in result.stderr
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line(models, tmp_path):
+    result = _run(f"{models}:twin", "-o", str(tmp_path / "missing" / "model.svg"))
+    assert result.returncode == 1
+    (line,) = _error_lines(result)
+    assert line.startswith("minitf-viz: error: ") and "No such file or directory" in line
