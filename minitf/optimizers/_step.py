@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .. import dtypes
 from .._context import ctx
 from ..indexed_slices import IndexedSlices
 from ..kernels import optim as _k
@@ -131,7 +132,8 @@ def checked_updates(updates_and_vars):
     pairs = []
     for i, item in enumerate(_as_list("apply_updates", updates_and_vars)):
         u, var = _unpacked("apply_updates", i, item, "an update")
-        array = np.asarray(u._value if isinstance(u, _TensorLike) else u)
+        array = dtypes.check_array(np.asarray(u._value if isinstance(u, _TensorLike) else u),
+                                   "apply_updates")
         if array.shape != var.shape or array.dtype != var.dtype:
             raise ValueError(f"apply_updates: update of shape {array.shape} and dtype "
                              f"{array.dtype} does not match variable {var.name!r} of shape "

@@ -17,6 +17,7 @@ import weakref
 
 import numpy as np
 
+from .. import dtypes
 from .._context import name_scope
 from ..tensor import Variable, _TensorLike, _state_lock
 from . import _learning_rate, _slots, _step, schedules
@@ -340,7 +341,8 @@ class Optimizer:
                              f"build(var_list)) so that its slots exist.")
         arrays = []
         for var, w in zip(variables, weights):
-            a = np.asarray(w._value if isinstance(w, _TensorLike) else w)
+            a = dtypes.check_array(np.asarray(w._value if isinstance(w, _TensorLike) else w),
+                                   "set_weights")
             if a.shape != var.shape or a.dtype != var.dtype:
                 raise ValueError(f"set_weights: {var.name!r} has shape {var.shape} and dtype "
                                  f"{var.dtype}; received shape {a.shape}, dtype {a.dtype}.")

@@ -246,3 +246,20 @@ def test_apply_gradients_returns_iterations_and_accepts_the_variable_as_gradient
     g = np.arange(4.0)
     np.testing.assert_allclose(v.numpy(), g - 0.5 * g / (np.abs(g) + 1e-7 / np.sqrt(0.001)),
                                rtol=1e-12)
+
+
+def test_apply_updates_and_set_weights_take_big_endian_arrays():
+    """Arrays from np.frombuffer/FITS/network data are big-endian: same values, native result."""
+    v = mtf.Variable(np.zeros(3, np.float32))
+    opt = mtf.optimizers.SGD(0.5, momentum=0.9)
+    opt.apply_updates([(np.arange(3, dtype=">f4"), v)])
+    np.testing.assert_array_equal(v.numpy(), [0.0, 1.0, 2.0])
+    opt.apply_gradients([(np.ones(3, np.float32), v)])
+    weights = opt.get_weights()
+    swapped = [w.astype(w.dtype.newbyteorder(">")) for w in weights]
+    for w in opt.variables:
+        w.assign(np.zeros(w.shape, w.dtype))
+    opt.set_weights(swapped)
+    for got, want in zip(opt.get_weights(), weights):
+        assert got.dtype == want.dtype and got.dtype.isnative
+        np.testing.assert_array_equal(got, want)
