@@ -32,7 +32,12 @@ def batched(nodes, target, source, unconnected):
     As in TensorFlow, example ``i`` of the target may depend only on example
     ``i`` of the source; one backward pass per non-batch target element.
     """
-    if target.ndim == 0 or source.ndim == 0 or target.shape[0] != source.shape[0]:
+    if target.ndim < 2 or source.ndim < 2:
+        raise ValueError(f"GradientTape.batch_jacobian: target and source must have "
+                         f"rank at least 2 (a batch axis, then the example's axes), "
+                         f"as in TensorFlow. Received: target shape {target.shape}, "
+                         f"source shape {source.shape}.")
+    if target.shape[0] != source.shape[0]:
         raise ValueError(f"GradientTape.batch_jacobian: target and source need the same "
                          f"leading batch dimension. Received: target shape "
                          f"{target.shape}, source shape {source.shape}.")

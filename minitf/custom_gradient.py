@@ -1,11 +1,13 @@
 """custom_gradient: a function whose backward pass the user writes (as TF).
 
-The decorated ``f(*args)`` returns ``(y, grad_fn)``. ``f`` runs with a private
-tape in place of the active ones, so enclosing tapes record none of its inner
-ops and the private tape learns which trainable Variables ``f`` read. Each
-output is then recorded as one op whose gradient calls ``grad_fn``; its ops
-are recorded by enclosing tapes, so higher-order gradients work when
-``grad_fn`` is written with minitf ops.
+The decorated ``f(*args)`` returns ``(y, grad_fn)``. As in TensorFlow, ``f``
+runs with the active tapes still recording (plus a private tape that learns
+which trainable Variables ``f`` reads), then its outputs are recorded as new
+Tensors of one op whose gradient calls ``grad_fn`` once with every output's
+upstream. The gradient of an output therefore comes from ``grad_fn`` only,
+while values computed inside ``f`` stay connected to its inputs: when an
+enclosing tape differentiates ``grad_fn``'s ops (higher-order gradients), the
+values ``grad_fn`` closes over are differentiated too.
 """
 import functools
 import inspect
@@ -17,18 +19,20 @@ from ._context import ctx
 from .indexed_slices import IndexedSlices
 from .ops import creation
 from .ops._dispatch import as_tensor, emit
-from .tape import GradientTape
+from .tape import GradientTape, MultiOutputGrad
 from .tensor import Variable, _TensorLike
 
 
 def custom_gradient(f=None):
     """Decorate ``f`` so that its gradient is computed by the ``grad_fn`` it returns.
 
-    ``grad_fn(*upstreams)`` gets one upstream gradient per output of ``f`` and
-    returns one gradient per positional argument (a Tensor for one argument, a
-    list for several; ``None`` for no gradient). When ``f`` reads trainable
-    Variables that are not its arguments, ``grad_fn`` is called with
-    ``variables=[...]`` and returns ``(input_grads, variable_grads)``.
+    ``grad_fn(*upstreams)`` gets one upstream gradient per output of ``f``
+    (zeros for an output the target does not use; one call per backward pass)
+    and returns one gradient per positional argument (a Tensor for one
+    argument, a list for several; ``None`` for no gradient). When ``f`` reads
+    trainable Variables that are not its arguments, ``grad_fn`` is called with
+    ``variables=[...]`` and returns ``(input_grads, variable_grads)``. Values
+    ``grad_fn`` closes over stay differentiable (higher orders, as TensorFlow).
 
     >>> @mtf.custom_gradient
     ... def clipped_identity(x):
@@ -44,13 +48,13 @@ def custom_gradient(f=None):
 
 
 def _call(f, args, kwargs):
-    """Run ``f`` unrecorded, then record its outputs with ``grad_fn`` as gradient."""
-    private = GradientTape(persistent=True)
-    saved, ctx.tapes = ctx.tapes, [private]
+    """Run ``f`` (recorded), then record its outputs as one op with ``grad_fn``."""
+    private = GradientTape(persistent=True)   # only to learn the Variables f reads
+    ctx.tapes.append(private)
     try:
         returned = f(*args, **kwargs)
     finally:
-        ctx.tapes = saved
+        ctx.tapes.remove(private)
     if not (isinstance(returned, tuple) and len(returned) == 2 and callable(returned[1])):
         raise TypeError(f"custom_gradient {f.__name__}: the function must return "
                         f"(y, grad_fn). Received: {returned!r}")
@@ -65,10 +69,10 @@ def _call(f, args, kwargs):
             f"argument 'variables' and return (input_grads, variable_grads).")
     outputs = [as_tensor(y) for y in _nest.flatten(result)]
     inputs = tuple(a for a in flat_args if isinstance(a, _TensorLike)) + tuple(variables)
-    backward = _Backward(f.__name__, grad_fn, flat_args, variables, outputs)
-    recorded = [emit(f.__name__, _value(y), inputs, backward.for_output(k))
-                for k, y in enumerate(outputs)]
-    return _nest.pack_like(result, recorded)
+    joint = MultiOutputGrad(_Backward(f.__name__, grad_fn, flat_args, variables, outputs))
+    for y in outputs:
+        joint.outputs.append(emit(f.__name__, _value(y), inputs, joint))
+    return _nest.pack_like(result, joint.outputs)
 
 
 def _value(y):
@@ -91,16 +95,10 @@ class _Backward:
         self.name, self.grad_fn = name, grad_fn
         self.flat_args, self.variables, self.outputs = flat_args, variables, outputs
 
-    def for_output(self, k):
-        """The gradient rule of output ``k``; the other outputs get zero upstreams."""
-
-        def grad(g, needs):
-            upstreams = [g if j == k else creation.zeros_like(y)
-                         for j, y in enumerate(self.outputs)]
-            return self(upstreams)
-        return grad
-
-    def __call__(self, upstreams):
+    def __call__(self, upstreams, needs):
+        """Call ``grad_fn`` once; outputs without a gradient get zeros (TensorFlow)."""
+        upstreams = [creation.zeros_like(y) if g is None else g
+                     for g, y in zip(upstreams, self.outputs)]
         if self.variables:
             returned = self.grad_fn(*upstreams, variables=self.variables)
             if not isinstance(returned, (list, tuple)) or len(returned) != 2:

@@ -5,6 +5,9 @@ records an op when one of its inputs is *tracked* on it (watched, or produced
 by an op it recorded); it then tracks the output. The backward pass is one
 forward sweep (which recorded values lead from the sources) and one reversed
 loop calling each op's ``grad`` with minitf ops, so enclosing tapes record it.
+An op with several outputs records one node per output sharing one
+``MultiOutputGrad``, which the backward pass calls once with every output's
+gradient.
 """
 import enum
 
@@ -26,6 +29,22 @@ class UnconnectedGradients(enum.Enum):
 # gradient reads; ``scope`` is the name scope the op ran in; ``needs[i]`` says
 # whether input i was tracked on the tape (only those get gradients).
 NAME, INPUTS, OUT, GRAD, VERSIONS, SCOPE, NEEDS = range(7)
+
+
+class MultiOutputGrad:
+    """The gradient rule shared by the nodes of an op with several outputs.
+
+    ``outputs`` lists the op's output Tensors; ``rule(upstreams, needs)`` gets
+    one gradient per output (``None`` where an output has none) and returns one
+    per input. ``backward`` calls it once, at the first of the op's nodes it
+    reaches, so the rule never runs once per output.
+    """
+
+    __slots__ = ("outputs", "rule")
+
+    def __init__(self, rule):
+        self.outputs = []
+        self.rule = rule
 
 
 def record(name, inputs, out, grad, saves=True):
@@ -90,7 +109,8 @@ class GradientTape:
 
     def __enter__(self):
         if self in ctx.tapes:
-            raise RuntimeError("This GradientTape is already recording.")
+            raise ValueError("GradientTape.__enter__: this tape is already recording; "
+                             "a tape cannot be entered again inside its own `with`.")
         ctx.tapes.append(self)
         return self
 
@@ -103,8 +123,9 @@ class GradientTape:
         """Track a Tensor, Variable, or nested structure of them."""
         for x in _nest.flatten(tensor):
             if not isinstance(x, _TensorLike):
-                raise TypeError(f"GradientTape.watch takes Tensors or Variables. "
-                                f"Received: {type(x).__name__} {x!r}")
+                raise ValueError(f"GradientTape.watch: tensor must be a Tensor, a Variable "
+                                 f"or a nested structure of them. Received: "
+                                 f"{type(x).__name__} {x!r}")
             self._watch_one(x)
 
     def _auto_watch(self, variable):
@@ -122,15 +143,19 @@ class GradientTape:
         return True
 
     def watched_variables(self):
-        """The Variables this tape watches, in order of first watch."""
-        return tuple(x for x in self._watched if type(x) is Variable)
+        """The Variables this tape watches, oldest first (TensorFlow's order)."""
+        found = [x for x in self._watched if type(x) is Variable]
+        return tuple(sorted(found, key=_creation_order))
 
     def stop_recording(self):
         """Context manager during which this tape records nothing."""
         return _Paused(self)
 
     def reset(self):
-        """Forget everything recorded and watched, as if entered anew."""
+        """Forget everything recorded and watched, as if entered anew (while recording)."""
+        if self not in ctx.tapes:
+            raise ValueError("GradientTape.reset: the tape is not recording; call reset() "
+                             "inside its `with` block (outside stop_recording()).")
         self._clear()
 
     def gradient(self, target, sources, output_gradients=None,
@@ -139,6 +164,9 @@ class GradientTape:
         unconnected = _unconnected_mode(unconnected_gradients)
         flat_sources = _checked_sources("gradient", sources)
         targets = _checked_targets(target)
+        if any(type(t) is Variable for t in targets):
+            raise ValueError("GradientTape.gradient: a Variable target is not supported "
+                             "(as in TensorFlow); differentiate mtf.identity(variable).")
         upstreams = _upstreams(targets, output_gradients)
         nodes = self._begin_call("gradient")
         grads = backward(nodes, targets, upstreams, flat_sources)
@@ -177,7 +205,14 @@ class GradientTape:
         if not self._persistent:
             self._used = True
             self._nodes, self._tracked = [], set()
+            if self in ctx.tapes:    # inside its `with`: stop recording (TensorFlow)
+                ctx.tapes.remove(self)
         return nodes
+
+
+def _creation_order(variable):
+    """The serial ``Variable.__init__`` gave ``variable``; -1 for one made without it."""
+    return getattr(variable, "_serial", -1)
 
 
 class _Paused:
@@ -219,7 +254,10 @@ def backward(nodes, targets, upstreams, sources):
             found[id(out)] = g
         if versions:
             _check_versions(name, versions)
-        if type(g) is IndexedSlices:
+        if type(grad) is MultiOutputGrad:
+            g = _output_gradients(grad, out, g, grads, source_ids, found)
+            grad = grad.rule
+        elif type(g) is IndexedSlices:
             g = g._densify()
         for x, need, gx in zip(inputs, needs, grad(g, needs)):
             if need and gx is not None:
@@ -227,6 +265,22 @@ def backward(nodes, targets, upstreams, sources):
                 grads[id(x)] = gx if prev is None else add_gradients(prev, gx)
     grads.update(found)
     return grads
+
+
+def _output_gradients(joint, out, g, grads, source_ids, found):
+    """Every output's gradient (``None`` if it has none), taken out of ``grads``.
+
+    The outputs' nodes are recorded one after the other, so when the loop
+    reaches the first of them every output's gradient is complete; taking them
+    out makes the loop skip the op's other nodes.
+    """
+    upstreams = []
+    for y in joint.outputs:
+        gy = g if y is out else grads.pop(id(y), None)
+        if gy is not None and y is not out and id(y) in source_ids:
+            found[id(y)] = gy
+        upstreams.append(gy._densify() if type(gy) is IndexedSlices else gy)
+    return upstreams
 
 
 def _check_versions(name, versions):

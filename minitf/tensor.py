@@ -9,6 +9,7 @@ Every in-place change of Variable state (``assign*``, optimizer steps) holds
 ``_state_lock``, and checkpoints copy values under it, so a saved array is
 always one whole state of its variable.
 """
+import itertools
 import operator
 import threading
 
@@ -19,6 +20,7 @@ from ._context import ctx
 
 # Re-entrant: an optimizer step (which holds it) assigns its counters.
 _state_lock = threading.RLock()
+_serials = itertools.count()    # Variables' creation order (watched_variables sorts by it)
 _PYTHON_DATA = (list, tuple, int, float, bool)
 
 
@@ -216,7 +218,7 @@ class Variable(_TensorLike):
     and leave the value untouched when they raise.
     """
 
-    __slots__ = ("_value", "_version", "_trainable", "_name", "__weakref__")
+    __slots__ = ("_value", "_version", "_trainable", "_name", "_serial", "__weakref__")
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None):
         if callable(initial_value):
@@ -228,6 +230,7 @@ class Variable(_TensorLike):
         self._version = 0
         self._trainable = bool(trainable)
         self._name = f"{ctx.scope}{name or 'Variable'}:0"
+        self._serial = next(_serials)
 
     trainable = property(lambda self: self._trainable,
                          doc="Whether tapes watch this variable on read.")

@@ -6,83 +6,145 @@ from .ops import reduce_sum, multiply
 from .ops._dispatch import TENSOR_TYPES, wrap
 from .tape import GradientTape
 
+# Per dtype: (finite-difference step, rtol, atol). A central difference with
+# step h errs by about h**2 * |f3| / 6 (f3: the third derivative) plus the
+# rounding of the outputs divided by h, so float32 and float16 cannot resolve
+# much more than eps**(2/3) of the scale (about 1e-5 and 1e-2); float64 stays
+# strict. The rounding is also allowed for explicitly (``_ROUNDING_ULPS``).
+_DEFAULTS = {
+    np.dtype(np.float64): (1e-6, 1e-5, 1e-6),
+    np.dtype(np.float32): (2.0 ** -9, 1e-3, 1e-3),
+    np.dtype(np.float16): (2.0 ** -4, 5e-2, 5e-2),
+}
+_ROUNDING_ULPS = 4   # rounding allowed per output value that changed, in eps
+
 
 class GradientCheckError(AssertionError):
     """Tape and finite-difference gradients differ beyond tolerance."""
 
 
-def check_gradients(f, args, delta=None, rtol=1e-5, atol=1e-6, seed=0):
+def check_gradients(f, args, delta=None, rtol=None, atol=None, seed=0):
     """Check the tape gradients of ``f(*args)`` against central differences.
 
     ``f`` returns a Tensor (or nested Tensors); its outputs are projected on a
     fixed random direction so every output element is checked. Float arguments
-    are checked (use float64 for tight tolerances). Raises
+    are checked. ``delta``, ``rtol`` and ``atol`` default by the coarsest
+    precision among the argument and the outputs (float64: 1e-6, 1e-5, 1e-6;
+    float32: 2**-9, 1e-3, 1e-3; float16: 2**-4, 5e-2, 5e-2); the bound also
+    allows a few ulps of rounding in each output the step changed. Raises
     ``GradientCheckError`` naming the argument and the worst element.
     Returns the largest absolute difference seen.
     """
     args = [wrap(np.array(a._value if type(a) in TENSOR_TYPES else a))
             if _is_float(a) else a for a in args]
     rng = np.random.default_rng(seed)
-    weights = [rng.standard_normal(np.shape(o)) for o in _nest.flatten(f(*args))]
-    loss = _projected_loss(f, weights)
+    outputs = _nest.flatten(f(*args))
+    weights = [rng.standard_normal(np.shape(o)) for o in outputs]
     with GradientTape(persistent=True) as tape:
         for a in args:
             if _is_float(a):
                 tape.watch(a)
-        value = loss(args)
+        value = _projected(f(*args), weights)
     worst = 0.0
     for i, a in enumerate(args):
-        if not _is_float(a):
-            continue
-        analytic = tape.gradient(value, a)
-        analytic = np.zeros(a.shape) if analytic is None else np.asarray(
-            getattr(analytic, "_densify", lambda: analytic)(), dtype=np.float64)
-        numeric = _numeric_gradient(loss, args, i, delta)
-        worst = max(worst, _compare(i, a, analytic, numeric, rtol, atol))
+        if _is_float(a):
+            settings = _settings(a.dtype, outputs, delta, rtol, atol)
+            worst = max(worst, _check_argument(f, args, i, tape.gradient(value, a),
+                                               weights, settings))
     return worst
+
+
+def _check_argument(f, args, i, analytic, weights, settings):
+    """Compare argument ``i``'s tape gradient with central differences; the max error."""
+    step, rtol, atol, eps = settings
+    analytic = np.zeros(args[i].shape) if analytic is None else np.asarray(
+        getattr(analytic, "_densify", lambda: analytic)(), dtype=np.float64)
+    numeric, noise = _numeric_gradient(f, args, i, weights, step)
+    for j in np.flatnonzero(np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
+                            + _ROUNDING_ULPS * eps * noise):
+        noise.reshape(-1)[j] = _difference(f, args, i, j, weights, step, probe=True)[1]
+    bound = atol + rtol * np.abs(numeric) + _ROUNDING_ULPS * eps * noise
+    return _compare(i, args[i], analytic, numeric, bound)
 
 
 def _is_float(a):
     return np.asarray(a._value if type(a) in TENSOR_TYPES else a).dtype.kind == "f"
 
 
-def _projected_loss(f, weights):
-    def loss(args):
-        outs = _nest.flatten(f(*args))
-        total = 0.0
-        for o, w in zip(outs, weights):
-            total = total + reduce_sum(multiply(o, wrap(w.astype(o.dtype))))
-        return total
-    return loss
+def _settings(dtype, outputs, delta, rtol, atol):
+    """(step, rtol, atol, eps): given values, else the coarsest dtype's defaults."""
+    floats = [dtype] + [d for d in (np.asarray(o).dtype for o in outputs) if d.kind == "f"]
+    coarsest = max(floats, key=lambda d: np.finfo(d).eps)
+    step, rel, abs_ = _DEFAULTS.get(coarsest, _DEFAULTS[np.dtype(np.float16)])
+    return (step if delta is None else delta, rel if rtol is None else rtol,
+            abs_ if atol is None else atol, float(np.finfo(coarsest).eps))
 
 
-def _numeric_gradient(loss, args, i, delta):
-    base = np.array(args[i]._value, dtype=args[i].dtype)
-    step = delta or (1e-6 if base.dtype == np.float64 else 1e-2)
-    grad = np.zeros(base.shape)
-    flat = base.reshape(-1)
-    for j in range(flat.size):
-        plus, minus = flat.copy(), flat.copy()
-        plus[j] += step
-        minus[j] -= step
-        up = _loss_at(loss, args, i, plus.reshape(base.shape))
-        down = _loss_at(loss, args, i, minus.reshape(base.shape))
-        grad.reshape(-1)[j] = (up - down) / (2 * step)
-    return grad
+def _projected(outputs, weights):
+    """sum(w * output) over every output: the scalar the tape differentiates."""
+    total = 0.0
+    for o, w in zip(_nest.flatten(outputs), weights):
+        total = total + reduce_sum(multiply(o, wrap(w.astype(o.dtype))))
+    return total
 
 
-def _loss_at(loss, args, i, value):
+def _numeric_gradient(f, args, i, weights, step):
+    """Central differences of the projection for argument ``i``, and their noise scale."""
+    size = int(np.size(args[i]._value))
+    pairs = [_difference(f, args, i, j, weights, step) for j in range(size)]
+    shape = args[i].shape
+    return (np.array([p[0] for p in pairs]).reshape(shape),
+            np.array([p[1] for p in pairs]).reshape(shape))
+
+
+def _difference(f, args, i, j, weights, step, probe=False):
+    """(central difference, noise scale) for element ``j`` of argument ``i``.
+
+    Outputs are differenced in float64 (the projection's sum adds no rounding)
+    and divided by the step actually taken. The noise scale is
+    sum(|w| * (|f(x+h)| + |f(x-h)|)) / step over the outputs that depend on
+    the element: one eps of rounding in each shifts the difference that much.
+    Without ``probe`` those are the outputs that changed; with it, also those
+    that change for a 64 times larger step (a change under one ulp is lost).
+    """
+    base = np.array(args[i]._value, dtype=args[i].dtype).reshape(-1)
+    plus, minus = base.copy(), base.copy()
+    plus[j] += step
+    minus[j] -= step
+    taken = float(plus[j]) - float(minus[j])
+    if taken == 0:
+        raise ValueError(f"check_gradients: delta={step!r} is below the resolution of "
+                         f"argument {i} ({base.dtype}) at value {base[j]!r}; pass a "
+                         f"larger delta.")
+    up = _outputs_at(f, args, i, plus)
+    down = _outputs_at(f, args, i, minus)
+    if probe:
+        far = base.copy()
+        far[j] += 64 * step
+        further = _outputs_at(f, args, i, far)
+        changed = [(u != d) | (v != d) for u, d, v in zip(up, down, further)]
+    else:
+        changed = [u != d for u, d in zip(up, down)]
+    diff = sum(float(np.sum(w * (u - d))) for w, u, d in zip(weights, up, down))
+    noise = sum(float(np.sum(np.abs(w) * (np.abs(u) + np.abs(d)) * c))
+                for w, u, d, c in zip(weights, up, down, changed))
+    return diff / taken, noise / taken
+
+
+def _outputs_at(f, args, i, flat):
+    """The outputs of ``f`` with argument ``i`` set to ``flat``, as float64 arrays."""
     trial = list(args)
-    trial[i] = wrap(value)
-    return float(np.asarray(loss(trial), dtype=np.float64))
+    trial[i] = wrap(flat.reshape(args[i].shape))
+    return [np.asarray(o._value if type(o) in TENSOR_TYPES else o, dtype=np.float64)
+            for o in _nest.flatten(f(*trial))]
 
 
-def _compare(i, a, analytic, numeric, rtol, atol):
+def _compare(i, a, analytic, numeric, bound):
+    """The largest |analytic - numeric|; raise where it exceeds ``bound``."""
     if analytic.shape != numeric.shape:
         raise GradientCheckError(f"argument {i}: gradient shape {analytic.shape} != "
                                  f"argument shape {numeric.shape}")
     err = np.abs(analytic - numeric)
-    bound = atol + rtol * np.abs(numeric)
     excess = np.where(np.isnan(err), np.inf, err - bound)  # a NaN never passes
     if err.size and (excess > 0).any():
         k = np.unravel_index(np.argmax(excess), err.shape)

@@ -44,12 +44,17 @@ def test_custom_rule_replaces_the_recorded_one():
     assert float(tape.gradient(y, x)) == 1.0   # the automatic rule would give NaN
 
 
-def test_enclosing_tapes_record_one_op_not_the_inner_ones():
+def test_inner_ops_are_recorded_but_the_output_gradient_comes_from_grad_fn():
+    @mtf.custom_gradient
+    def square(x):
+        return x * x, lambda g: g * 10.0     # deliberately not 2 x
+
     x = mtf.constant([1.0, 2.0])
     with mtf.GradientTape(persistent=True) as tape:
         tape.watch(x)
-        log1pexp(x)
-    assert [node[0] for node in tape._nodes] == ["log1pexp"]
+        y = square(x)
+    assert [node[0] for node in tape._nodes] == ["multiply", "square"]   # as TF
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [10.0, 10.0])
 
 
 def test_second_order_through_grad_fn():
@@ -236,3 +241,150 @@ def test_function_must_return_value_and_grad_fn():
 
     with pytest.raises(TypeError, match=r"forgot: the function must return \(y, grad_fn\)"):
         forgot(mtf.constant(1.0))
+
+
+@mtf.custom_gradient
+def sigmoid_from_output(x):
+    """sigmoid whose grad_fn closes over the output y (TF's documented pattern)."""
+    y = 1 / (1 + mtf.exp(-x))
+    return y, lambda g: g * y * (1 - y)
+
+
+def second_derivative_nested(f, point, dtype=mtf.float64, **gradient_kwargs):
+    """d2f/dx2 at ``point`` with two nested tapes."""
+    x = mtf.constant(point, dtype=dtype)
+    with mtf.GradientTape() as outer:
+        outer.watch(x)
+        with mtf.GradientTape() as inner:
+            inner.watch(x)
+            y = f(x)
+        dy = inner.gradient(y, x)
+    return outer.gradient(dy, x, **gradient_kwargs)
+
+
+def sigmoid_second_np(v):
+    s = sigmoid_np(v)
+    return s * (1 - s) * (1 - 2 * s)
+
+
+def test_second_derivative_through_values_grad_fn_closes_over_as_tf():
+    d2 = second_derivative_nested(sigmoid_from_output, 0.3, dtype=mtf.float32)
+    np.testing.assert_allclose(float(d2), -0.036396, rtol=1e-4)   # TF's value
+    zero_mode = second_derivative_nested(sigmoid_from_output, 0.3,
+                                         unconnected_gradients="zero")
+    np.testing.assert_allclose(float(zero_mode), sigmoid_second_np(0.3), rtol=1e-12)
+
+
+@pytest.mark.parametrize("point", [-2.5, -0.4, 0.0, 0.3, 1.7])
+def test_second_derivative_matches_closed_form_and_finite_differences(point):
+    d2 = float(second_derivative_nested(sigmoid_from_output, point))
+    np.testing.assert_allclose(d2, sigmoid_second_np(point), rtol=1e-10, atol=1e-14)
+
+    def first(v):
+        x = mtf.constant(v, dtype=mtf.float64)
+        with mtf.GradientTape() as tape:
+            tape.watch(x)
+            y = sigmoid_from_output(x)
+        return float(tape.gradient(y, x))
+    h = 1e-5
+    np.testing.assert_allclose(d2, (first(point + h) - first(point - h)) / (2 * h),
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_hessian_with_jacobian_and_third_order():
+    value = np.array([-1.2, 0.1, 0.8])
+    x = mtf.constant(value, dtype=mtf.float64)
+    with mtf.GradientTape() as t3:
+        t3.watch(x)
+        with mtf.GradientTape() as t2:
+            t2.watch(x)
+            with mtf.GradientTape() as t1:
+                t1.watch(x)
+                y = mtf.reduce_sum(sigmoid_from_output(x))
+            g = t1.gradient(y, x)
+        hessian = t2.jacobian(g, x)
+        diag = mtf.reduce_sum(hessian, axis=1)
+    third = t3.gradient(diag, x)
+    s = sigmoid_np(value)
+    np.testing.assert_allclose(hessian.numpy(), np.diag(sigmoid_second_np(value)),
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(third.numpy(), s * (1 - s) * (1 - 6 * s + 6 * s * s),
+                               rtol=1e-10)
+
+
+def test_second_derivative_with_one_persistent_tape():
+    x = mtf.constant(0.6, dtype=mtf.float64)
+    with mtf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = sigmoid_from_output(x)
+        dy = tape.gradient(y, x)
+    np.testing.assert_allclose(float(tape.gradient(dy, x)), sigmoid_second_np(0.6),
+                               rtol=1e-12)
+
+
+def test_mixed_second_derivative_through_a_captured_variable():
+    w = mtf.Variable(0.8, dtype=mtf.float64)
+
+    @mtf.custom_gradient
+    def scaled_sigmoid(x):
+        s = mtf.sigmoid(x * w)
+
+        def grad(g, variables):
+            local = g * s * (1 - s)
+            return local * w, [local * x]
+        return s, grad
+
+    x = mtf.constant(0.5, dtype=mtf.float64)
+    with mtf.GradientTape() as outer:
+        outer.watch(x)
+        with mtf.GradientTape() as inner:
+            inner.watch(x)
+            y = scaled_sigmoid(x)
+        dx = inner.gradient(y, x)
+    dxdw = float(outer.gradient(dx, w))
+    s = sigmoid_np(0.4)
+    # d/dw [s'(xw) w] = s''(xw) x w + s'(xw)
+    np.testing.assert_allclose(dxdw, sigmoid_second_np(0.4) * 0.4 + s * (1 - s),
+                               rtol=1e-12)
+
+
+def test_several_outputs_call_grad_fn_once_per_backward_pass():
+    calls = []
+
+    @mtf.custom_gradient
+    def polar(x):
+        def grad(g_sin, g_cos):
+            calls.append((float(g_sin), float(g_cos)))
+            return g_sin * mtf.cos(x) - g_cos * mtf.sin(x)
+        return (mtf.sin(x), mtf.cos(x)), grad
+
+    x = mtf.constant(0.7, dtype=mtf.float64)
+    with mtf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        s, c = polar(x)
+        total = 2 * s + 3 * c
+    np.testing.assert_allclose(float(tape.gradient(total, x)),
+                               2 * np.cos(0.7) - 3 * np.sin(0.7), rtol=1e-12)
+    assert calls == [(2.0, 3.0)]
+    np.testing.assert_allclose(float(tape.gradient(s, x)), np.cos(0.7), rtol=1e-12)
+    assert calls[1:] == [(1.0, 0.0)]    # the unused output's upstream is zero (TF)
+    ds, dc = tape.gradient(total, [s, c])        # outputs as sources keep theirs
+    assert (float(ds), float(dc)) == (2.0, 3.0)
+
+
+def test_second_derivative_of_several_outputs():
+    @mtf.custom_gradient
+    def polar(x):
+        s, c = mtf.sin(x), mtf.cos(x)
+        return (s, c), lambda gs, gc: gs * c - gc * s
+
+    x = mtf.constant(0.4, dtype=mtf.float64)
+    with mtf.GradientTape() as outer:
+        outer.watch(x)
+        with mtf.GradientTape() as inner:
+            inner.watch(x)
+            s, c = polar(x)
+            y = s * c                    # sin(2x) / 2
+        dy = inner.gradient(y, x)
+    np.testing.assert_allclose(float(dy), np.cos(0.8), rtol=1e-12)
+    np.testing.assert_allclose(float(outer.gradient(dy, x)), -2 * np.sin(0.8), rtol=1e-12)

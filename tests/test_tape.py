@@ -92,13 +92,25 @@ def test_watch_accessed_variables_false():
     assert tape.watched_variables() == (u,)
 
 
-def test_watched_variables_in_order_of_first_watch():
+def test_watched_variables_in_creation_order_as_tf():
     a, b, c = mtf.Variable(1.0), mtf.Variable(2.0), mtf.Variable(3.0)
     with mtf.GradientTape() as tape:
         tape.watch(c)
         y = b * a
         y = y + c * a
-    assert tape.watched_variables() == (c, b, a)
+    assert tape.watched_variables() == (a, b, c)   # not (c, b, a): first watched
+
+
+def test_watched_variables_order_ignores_watch_and_read_order():
+    first = [mtf.Variable(float(i), name=f"v{i}") for i in range(6)]
+    with mtf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(first[::-1])
+    assert [v.name for v in tape.watched_variables()] == [f"v{i}:0" for i in range(6)]
+    with mtf.GradientTape() as reading:
+        total = 0.0
+        for i in (4, 1, 5, 0, 3, 2):
+            total = total + first[i] * 2.0
+    assert reading.watched_variables() == tuple(first)
 
 
 def test_watch_nested_structures_and_rejects_non_tensors():
@@ -108,8 +120,15 @@ def test_watch_nested_structures_and_rejects_non_tensors():
         out = x * y * z
     grads = tape.gradient(out, [x, y, z])
     assert [float(g) for g in grads] == [6.0, 3.0, 2.0]
-    with pytest.raises(TypeError, match="watch.*float 1.0"):
+    with pytest.raises(ValueError, match="watch.*float 1.0"):
         mtf.GradientTape().watch([x, [1.0, 2.0]])
+
+
+@pytest.mark.parametrize("bad", [np.ones(2), 3.0, "x", None])
+def test_watch_of_a_non_tensor_raises_value_error_as_tf(bad):
+    with mtf.GradientTape() as tape:
+        with pytest.raises(ValueError, match=f"GradientTape.watch.*{type(bad).__name__}"):
+            tape.watch(bad)
 
 
 def test_nested_sources_give_the_same_structure():
@@ -312,6 +331,17 @@ def test_batch_jacobian_needs_matching_batch_dimensions():
         tape.batch_jacobian(y, x)
 
 
+@pytest.mark.parametrize("target_shape, source_shape", [
+    ((3,), (3,)), ((3, 2), (3,)), ((3,), (3, 2)), ((), (3, 2)), ((3, 2), ())])
+def test_batch_jacobian_needs_rank_two_target_and_source(target_shape, source_shape):
+    x = mtf.constant(np.ones(source_shape))
+    with mtf.GradientTape() as tape:
+        tape.watch(x)
+        y = mtf.reduce_sum(x) * mtf.ones(target_shape, mtf.float64)
+    with pytest.raises(ValueError, match=r"batch_jacobian.*rank.*at least 2"):
+        tape.batch_jacobian(y, x)
+
+
 def test_stop_recording():
     x = mtf.constant(2.0)
     with mtf.GradientTape() as tape:
@@ -338,6 +368,36 @@ def test_reset_forgets_recording_and_watches():
     dx, dw = tape.gradient(z, [x, w])
     assert dx is None and float(dw) == 4.0
     assert float(y) == 2.0
+
+
+def test_reset_outside_recording_raises_value_error_as_tf():
+    tape = mtf.GradientTape()
+    with pytest.raises(ValueError, match="reset.*not recording"):
+        tape.reset()
+    with tape:
+        with tape.stop_recording():
+            with pytest.raises(ValueError, match="reset.*not recording"):
+                tape.reset()
+
+
+def test_variable_target_raises_value_error_as_tf():
+    w = mtf.Variable([1.0, 2.0])
+    with mtf.GradientTape() as tape:
+        y = w * 2.0
+    with pytest.raises(ValueError, match="gradient.*Variable target"):
+        tape.gradient([y, w], w)
+
+
+def test_non_persistent_gradient_inside_its_with_stops_recording_as_tf():
+    w = mtf.Variable(3.0)
+    with mtf.GradientTape() as tape:
+        y = w * w
+        assert float(tape.gradient(y, w)) == 6.0
+        later = mtf.sin(w) * w          # reads w: a recording tape would watch it
+        with pytest.raises(RuntimeError, match="not recording"):
+            with tape.stop_recording():
+                pass
+    assert tape._nodes == [] and float(later) == pytest.approx(np.sin(3.0) * 3.0)
 
 
 def test_stop_gradient_blocks_only_its_path():
@@ -368,11 +428,16 @@ def test_integer_sources_and_non_float_paths_give_none():
     np.testing.assert_array_equal(dx.numpy(), [1.0, 2.0])
 
 
-def test_entering_a_recording_tape_twice_raises():
+def test_entering_a_recording_tape_twice_raises_value_error_as_tf():
     tape = mtf.GradientTape()
     with tape:
-        with pytest.raises(RuntimeError, match="already recording"):
-            tape.__enter__()
+        with pytest.raises(ValueError, match="already recording"):
+            with tape:
+                pass
+        x = mtf.constant(2.0)
+        tape.watch(x)
+        y = x * x
+    assert float(tape.gradient(y, x)) == 4.0   # the failed re-entry left it intact
 
 
 def test_unconnected_gradients_enum_values():

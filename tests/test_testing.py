@@ -50,3 +50,56 @@ def test_names_the_faulty_argument():
 
 def test_gradient_check_error_is_an_assertion_error():
     assert issubclass(GradientCheckError, AssertionError)
+
+
+def _scaled_exp(factor):
+    """exp whose gradient is ``factor`` times the true one."""
+    @mtf.custom_gradient
+    def scaled(x):
+        y = mtf.exp(x)
+        return y, lambda g: g * y * factor
+    return scaled
+
+
+FLOAT32_SMOOTH = [  # (function, input): smooth float32 checks that must pass at defaults
+    (mtf.exp, np.float32(0.5)),
+    (mtf.exp, np.linspace(-3, 3, 7, dtype=np.float32)),
+    (lambda a: mtf.sin(3 * a) * a, np.linspace(-2, 2, 9, dtype=np.float32)),
+    (lambda a: mtf.nn.softmax(a * 3), np.arange(12, dtype=np.float32).reshape(3, 4) / 7),
+    (lambda a: mtf.matmul(a, mtf.transpose(a)),
+     np.arange(12, dtype=np.float32).reshape(3, 4) / 5),
+    (lambda a: mtf.reduce_sum(mtf.exp(a)), np.linspace(-4, 4, 100, dtype=np.float32)),
+    (lambda a: mtf.reduce_variance(a * 10), np.linspace(-1, 1, 50, dtype=np.float32) ** 3),
+    (lambda a: a ** 3, np.array([-40.0, 25.0, 31.5], np.float32)),
+]
+
+
+@pytest.mark.parametrize("f, x", FLOAT32_SMOOTH)
+def test_float32_smooth_functions_pass_at_default_tolerances(f, x):
+    assert check_gradients(f, [x]) < 0.05 * max(1.0, float(np.max(np.abs(x))) ** 2)
+
+
+@pytest.mark.parametrize("x", [np.float32(0.5), np.linspace(-2, 2, 9, dtype=np.float32)])
+@pytest.mark.parametrize("factor", [1.01, 0.99, -1.0])
+def test_float32_still_fails_for_a_wrong_gradient(x, factor):
+    with pytest.raises(GradientCheckError, match="float32"):
+        check_gradients(_scaled_exp(factor), [x])
+
+
+def test_float64_stays_strict():
+    x = np.linspace(-2, 2, 9)
+    assert check_gradients(_scaled_exp(1.0), [x]) < 1e-8
+    with pytest.raises(GradientCheckError, match="float64"):
+        check_gradients(_scaled_exp(1 + 1e-4), [x])
+
+
+def test_a_float32_output_of_float64_arguments_gets_float32_tolerances():
+    x = np.linspace(-2, 2, 5)
+    check_gradients(lambda a: mtf.exp(mtf.cast(a, mtf.float32)), [x])
+    with pytest.raises(GradientCheckError, match="float64"):
+        check_gradients(lambda a: _scaled_exp(1.01)(mtf.cast(a, mtf.float32)), [x])
+
+
+def test_a_step_below_the_resolution_raises():
+    with pytest.raises(ValueError, match=r"check_gradients: delta=1e-12.*argument 0"):
+        check_gradients(mtf.exp, [np.float32(3.0)], delta=1e-12)
