@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test dot bench clean
+.PHONY: demo test fuzz dot bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,6 +16,10 @@ demo: $(STAMP)
 
 test: $(STAMP) dot
 	$(PY) -m pytest
+
+# The fuzzers at full strength (CI runs them smaller, with the same fixed seed, in `make test`).
+fuzz: $(STAMP)
+	MINITF_FUZZ_CALLS=100000 MINITF_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/fuzz
 
 # The graphviz tests render with the `dot` program: install it when missing and root.
 dot:

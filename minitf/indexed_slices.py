@@ -4,8 +4,6 @@
 were read, not as a dense array mostly full of zeros. Duplicate indices are
 allowed; densifying sums them.
 """
-import numpy as np
-
 from ._context import ctx
 
 
@@ -15,10 +13,11 @@ class IndexedSlices:
     __slots__ = ("_values", "_indices", "_dense_shape")
 
     def __init__(self, values, indices, dense_shape):
+        from .ops import _validate
         from .ops._dispatch import as_tensor
         self._values = as_tensor(values)
         self._indices = as_tensor(indices)
-        self._dense_shape = tuple(int(n) for n in np.asarray(dense_shape).reshape(-1))
+        self._dense_shape = _validate.shape("IndexedSlices", dense_shape, "dense_shape")
         if self._indices.dtype.kind not in "iu" or self._indices.ndim != 1:
             raise TypeError(f"IndexedSlices: indices must be a 1-D integer tensor. "
                             f"Received: shape={self._indices.shape}, "

@@ -228,6 +228,9 @@ class Variable(_TensorLike):
         value = _to_array(initial_value, dtypes.as_dtype(dtype), copy=True)
         self._value = np.ascontiguousarray(value) if value.ndim else np.array(value)
         self._version = 0
+        if not isinstance(trainable, (bool, np.bool_)):
+            raise TypeError(f"Variable: trainable must be True or False. "
+                            f"Received: trainable={trainable!r}")
         self._trainable = bool(trainable)
         self._name = f"{ctx.scope}{name or 'Variable'}:0"
         self._serial = next(_serials)

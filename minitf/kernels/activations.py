@@ -38,11 +38,14 @@ def _sigmoid_grad(y, g):
 
 
 def _run(fn, *arrays):
-    """Call a kernel; half precision goes through float32."""
+    """Call a kernel; half precision goes through float32 (results beyond float16's
+    range become inf silently, as float16 arithmetic would give)."""
     if arrays[0].dtype.itemsize > 2:
         return fn(*arrays)
     dtype = arrays[0].dtype
-    return fn(*(np.asarray(a, np.float32) for a in arrays)).astype(dtype)
+    out = fn(*(np.asarray(a, np.float32) for a in arrays))
+    with np.errstate(over="ignore"):
+        return out.astype(dtype)
 
 
 def erf(x):

@@ -3,7 +3,10 @@
 ``geom`` is (kh, kw, sh, sw, pad_top, pad_left, out_h, out_w). Max pooling
 returns, beside each maximum, the flat index of the input element it came
 from, so its backward is a scatter-add (scatter.py's) and the backward's
-backward a gather.
+backward a gather. NaN propagates (as ``reduce_max`` and PyTorch): the first
+NaN in row-major window order is the window's maximum, wherever it sits, and
+receives its gradient (numpy's argmax picks the same element). Loops visit only the in-image part of a
+window, so a huge window costs no more than the image.
 Average pooling divides by the number of in-image elements of each window
 (TensorFlow's SAME semantics).
 """
@@ -17,24 +20,23 @@ from .scatter import scatter_add_flat
 
 @kernel
 def _max_pool(x, kh, kw, sh, sw, pt, pl, oh, ow):
+    """Window maxima (the first NaN wins) and their flat input indices."""
     n, h, w, c = x.shape
     out = np.empty((n, oh, ow, c), x.dtype)
     arg = np.full((n, oh, ow, c), -1, np.int64)
     for b in range(n):
         for i in range(oh):
+            y0, y1 = max(i * sh - pt, 0), min(i * sh - pt + kh, h)
             for j in range(ow):
-                for p in range(kh):
-                    y = i * sh + p - pt
-                    if y < 0 or y >= h:
-                        continue
-                    for q in range(kw):
-                        z = j * sw + q - pl
-                        if z < 0 or z >= w:
-                            continue
+                z0, z1 = max(j * sw - pl, 0), min(j * sw - pl + kw, w)
+                for y in range(y0, y1):
+                    for z in range(z0, z1):
                         base = ((b * h + y) * w + z) * c
                         for ch in range(c):
                             v = x[b, y, z, ch]
-                            if arg[b, i, j, ch] < 0 or v > out[b, i, j, ch]:
+                            best = out[b, i, j, ch]
+                            if (arg[b, i, j, ch] < 0 or v > best
+                                    or v != v and best == best):   # NaN wins, first one
                                 out[b, i, j, ch] = v
                                 arg[b, i, j, ch] = base + ch
     return out, arg
@@ -77,9 +79,12 @@ def _avg_pool_grad(g, h, w, kh, kw, sh, sw, pt, pl):
 
 
 def _f32(x):
-    """C-ordered, and float16 widened to float32 (numba has no half arithmetic)."""
+    """C-ordered, native byte order, and float16 widened to float32 (numba has no
+    half arithmetic)."""
     x = np.ascontiguousarray(x)
-    return x.astype(np.float32) if x.dtype.itemsize < 4 else x
+    if x.dtype.kind == "f" and x.dtype.itemsize < 4:
+        return x.astype(np.float32)
+    return x if x.dtype.isnative else x.astype(x.dtype.newbyteorder("="))
 
 
 def max_pool(x, geom):

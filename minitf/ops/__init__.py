@@ -25,7 +25,8 @@ from .indexing import boolean_mask, gather, gather_nd, getitem  # noqa: F401
 from .creation import (  # noqa: F401
     eye, fill, linspace, one_hot, ones, ones_like, range, zeros, zeros_like)
 # ---- linalg
-from .linalg import einsum, matmul, norm, tensordot  # noqa: F401
+from .linalg import einsum, matmul, tensordot  # noqa: F401
+from .norm import norm  # noqa: F401
 # ---- clip
 from .clip import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
 # ---- nn (mtf.nn)

@@ -9,7 +9,9 @@ import math
 import numpy as np
 
 from ..kernels import activations as _k, softmax as _ks
-from ._dispatch import TENSOR_TYPES, as_tensor, emit, float_input, normalize_axes, wrap
+from . import _validate as check
+from ._dispatch import emit, wrap
+from ._quiet import quietly
 from .elementwise import exp, tanh, where
 from .reduce import reduce_sum
 
@@ -20,8 +22,11 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 # ------------------------------------------------------------ rectifiers
 
 def relu(features, name=None):
-    """max(features, 0)."""
-    x = as_tensor(features)
+    """max(features, 0); NaN stays NaN (its gradient is 0, as TensorFlow's)."""
+    x = check.tensor("relu", features, "features")
+    if x._value.dtype.kind == "b":
+        raise TypeError(f"relu: features must be numbers, not bools. "
+                        f"{check.received('features', features)}")
     y = emit("relu", np.maximum(x._value, 0), (x,), lambda g, _: (_relu_grad(y, g),),
              saves=False)
     return y
@@ -34,8 +39,11 @@ def _relu_grad(y, g):
 
 
 def leaky_relu(features, alpha=0.2, name=None):
-    """features where positive, else alpha * features."""
-    x = float_input("leaky_relu", features)
+    """features where positive, else alpha * features (``alpha`` a finite number)."""
+    x = check.float_tensor("leaky_relu", features, "features")
+    alpha = check.number("leaky_relu", "alpha", alpha)
+    if x._value.dtype.itemsize <= 4:        # the kernels compute in float32 then
+        alpha = float(quietly(np.float32, alpha))     # beyond its range: inf, silently
     return emit("leaky_relu", _k.leaky_relu(x._value, alpha), (x,),
                 lambda g, _: (_leaky_relu_grad(x, g, alpha),))
 
@@ -59,7 +67,8 @@ def selu(features, name=None):
 
 
 def _elu(op, features, scale, alpha):
-    x = float_input(op, features)
+    """elu/selu: scale * x where x > 0, else scale * alpha * expm1(x)."""
+    x = check.float_tensor(op, features, "features")
     y = emit(op, _k.elu(x._value, scale, alpha), (x,),
              lambda g, _: (_elu_grad(y, g, scale, alpha),), saves=False)
     return y
@@ -80,8 +89,8 @@ def _elu_grad(y, g, scale, alpha):
 def gelu(features, approximate=False, name=None):
     """x * P(N(0, 1) <= x) via erf, or with ``approximate=True`` the tanh form
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))."""
-    x = float_input("gelu", features)
-    approximate = bool(approximate)
+    x = check.float_tensor("gelu", features, "features")
+    approximate = check.flag("gelu", "approximate", approximate)
     return emit("gelu", _k.gelu(x._value, approximate), (x,),
                 lambda g, _: (_gelu_grad(x, g, approximate),))
 
@@ -110,7 +119,7 @@ def _gelu_second(x, approximate):
 
 def softmax(logits, axis=-1, name=None):
     """exp(logits) / sum(exp(logits)) along ``axis``, without overflow."""
-    x = float_input("softmax", logits)
+    x = check.float_tensor("softmax", logits, "logits")
     axis = _class_axis("softmax", axis, x)
     y = emit("softmax", _ks.softmax(x._value, axis), (x,),
              lambda g, _: (_softmax_grad(y, g, axis),), saves=False)
@@ -131,7 +140,7 @@ def _softmax_grad(y, g, axis):
 
 def log_softmax(logits, axis=-1, name=None):
     """logits - log(sum(exp(logits))) along ``axis``, without overflow."""
-    x = float_input("log_softmax", logits)
+    x = check.float_tensor("log_softmax", logits, "logits")
     axis = _class_axis("log_softmax", axis, x)
     y = emit("log_softmax", _ks.log_softmax(x._value, axis), (x,),
              lambda g, _: (_log_softmax_grad(y, g, axis),), saves=False)
@@ -154,12 +163,6 @@ def _class_axis(op, axis, x):
     ndim = x._value.ndim
     if type(axis) is int and -ndim <= axis < ndim:      # the common case, fast
         return axis % ndim
-    if axis is None:
-        axis = -1
-    if type(axis) in TENSOR_TYPES:
-        axis = axis._value.item()
-    if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{op}: axis must be a single int. Received: axis={axis!r}")
-    if x.ndim == 0:
+    if ndim == 0:
         raise ValueError(f"{op}: logits must have at least one axis, got a scalar.")
-    return normalize_axes(op, axis, x.ndim)[0]
+    return check.axis(op, -1 if axis is None else axis, ndim)

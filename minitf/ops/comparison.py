@@ -4,32 +4,49 @@ They return plain Tensors (``wrap``) and record nothing on any tape.
 """
 import numpy as np
 
-from ._dispatch import as_tensor, float_input, operands, shape_of, value_of, wrap
+from . import _quiet, _validate as check
+from ._dispatch import TENSOR_TYPES, shape_of, value_of, wrap
+from ._arith import arithmetic_pair, int_overflow
 
 
 def floor(x, name=None):
     """Largest integer <= x (no gradient)."""
-    return wrap(np.floor(float_input("floor", x)._value))
+    return wrap(np.floor(check.float_tensor("floor", x)._value))
 
 
 def ceil(x, name=None):
     """Smallest integer >= x (no gradient)."""
-    return wrap(np.ceil(float_input("ceil", x)._value))
+    return wrap(np.ceil(check.float_tensor("ceil", x)._value))
 
 
 def round(x, name=None):
     """Round half to even, as TensorFlow (no gradient)."""
-    return wrap(np.round(float_input("round", x)._value))
+    return wrap(np.round(check.float_tensor("round", x)._value))
 
 
 def floordiv(x, y, name=None):
-    """floor(x / y) (no gradient)."""
+    """floor(x / y) (no gradient); integer division by zero raises ZeroDivisionError
+    (TensorFlow), float division by zero gives inf or NaN."""
+    x, y = _divisible("floordiv", x, y)
     return _compare("floordiv", np.floor_divide, x, y)
 
 
 def mod(x, y, name=None):
-    """Remainder with the sign of y, as Python's % (no gradient)."""
+    """Remainder with the sign of y, as Python's % (no gradient); an integer y of 0
+    raises ZeroDivisionError (TensorFlow), a float one gives NaN."""
+    x, y = _divisible("mod", x, y)
     return _compare("mod", np.mod, x, y)
+
+
+def _divisible(op, x, y):
+    """Operands of floordiv/mod: numbers (no bools), and no integer zero divisor."""
+    x, y = arithmetic_pair(op, x, y)
+    divisor = value_of(y)
+    integers = (x if type(x) in TENSOR_TYPES else y)._value.dtype.kind in "iu"
+    if integers and not np.all(divisor):
+        raise ZeroDivisionError(f"{op}: integer division by zero (y holds a 0). "
+                                f"{check.received('y', y)}")
+    return x, y
 
 
 def equal(x, y, name=None):
@@ -79,7 +96,8 @@ def logical_not(x, name=None):
 
 
 def _bools(op, *xs):
-    xs = tuple(as_tensor(x) for x in xs)
+    """The operands of a logical op as bool Tensors (TypeError otherwise)."""
+    xs = tuple(check.tensor(op, x, "x") for x in xs)
     for x in xs:
         if x.dtype.kind != "b":
             raise TypeError(f"{op}: expected bool tensors, got {x.dtype} of shape "
@@ -88,9 +106,15 @@ def _bools(op, *xs):
 
 
 def _compare(op, ufunc, x, y):
-    x, y = operands(op, x, y)
+    """``ufunc(x, y)`` with broadcasting and numpy's warnings off (no gradient)."""
+    x, y = check.pair(op, x, y)
+    token = _quiet.enter()
     try:
         return wrap(ufunc(value_of(x), value_of(y)))
     except ValueError:
         raise ValueError(f"{op}: shapes {shape_of(x)} and {shape_of(y)} cannot be "
                          f"broadcast together.") from None
+    except OverflowError:
+        raise int_overflow(op, x, y) from None
+    finally:
+        _quiet.leave(token)

@@ -6,10 +6,18 @@ every order are exact:
     conv(x, w)         -> dx = input_grad(w, g),   dw = filter_grad(x, g)
     input_grad(w, g)   -> dw = filter_grad(h, g),  dg = conv(h, w)
     filter_grad(x, g)  -> dx = input_grad(h, g),   dg = conv(x, h)
+
+Empty operands (no images, rows, columns or channels) give zeros of the right
+shape without calling a kernel: every sum in them is empty.
 """
+import math
+
+import numpy as np
 
 from ..kernels import conv as _k
-from ._dispatch import TENSOR_TYPES, as_tensor, emit, float_input
+from . import _validate as check
+from ._dispatch import TENSOR_TYPES, as_tensor, emit
+from ._quiet import quietly
 from ._window import check_format, check_image, plan, spatial_pair
 
 
@@ -19,7 +27,7 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
     ``filters`` of shape [kh, kw, in_channels, out_channels]."""
     op = "conv2d"
     check_format(op, data_format)
-    x = float_input(op, input)
+    x = check.float_tensor(op, input, "input")
     w = _filters(op, x, filters)
     sh, sw = spatial_pair(op, "strides", strides)
     dh, dw = spatial_pair(op, "dilations", 1 if dilations is None else dilations)
@@ -31,13 +39,23 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
 def _filters(op, x, filters):
     """``filters`` as a 4-D Tensor of ``x``'s dtype whose in_channels match ``x``."""
     check_image(op, x)
-    w = as_tensor(filters, None if type(filters) in TENSOR_TYPES else x.dtype)
+    if type(filters) in TENSOR_TYPES:
+        w = filters
+    else:
+        try:
+            w = as_tensor(filters, x.dtype)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise TypeError(f"{op}: cannot use filters as a {x.dtype} tensor: {e} "
+                            f"{check.received('filters', filters)}") from None
     if w.dtype != x.dtype:
         raise TypeError(f"{op}: input dtype {x.dtype} and filters dtype {w.dtype} "
                         f"differ; cast one with mtf.cast.")
     if w.ndim != 4:
         raise ValueError(f"{op}: filters must be 4-D [height, width, in_channels, "
                          f"out_channels]. Received: filters.shape={w.shape}")
+    if not w.shape[0] or not w.shape[1]:
+        raise ValueError(f"{op}: filters must have height and width >= 1. "
+                         f"Received: filters.shape={w.shape}")
     if w.shape[2] != x.shape[3]:
         raise ValueError(f"{op}: input has {x.shape[3]} channels but filters expect "
                          f"{w.shape[2]}. Received: input.shape={x.shape}, "
@@ -47,8 +65,12 @@ def _filters(op, x, filters):
 
 def _conv(x, w, geom):
     """conv2d on validated operands with a fixed window geometry."""
-    out = _k.conv_forward(x._value, _matrix(w), geom)
-    value = out.reshape(x.shape[0], geom[8], geom[9], w.shape[3]).astype(x.dtype, copy=False)
+    shape = (x.shape[0], geom[8], geom[9], w.shape[3])
+    if _empty(x.shape, w.shape, geom):
+        value = np.zeros(shape, x.dtype)
+    else:
+        out = quietly(_k.conv_forward, x._value, _matrix(w), geom)
+        value = out.reshape(shape).astype(x.dtype, copy=False)
 
     def grad(g, needs):
         return (_input_grad(w, g, x.shape, geom) if needs[0] else None,
@@ -58,8 +80,11 @@ def _conv(x, w, geom):
 
 def _input_grad(w, g, image_shape, geom):
     """d conv / d input: col2im(g @ W.T)."""
-    value = _k.conv_input_grad(_rows(g), _matrix(w), image_shape, geom)
-    value = value.astype(g.dtype, copy=False)
+    if _empty(image_shape, w.shape, geom):
+        value = np.zeros(image_shape, g.dtype)
+    else:
+        value = quietly(_k.conv_input_grad, _rows(g), _matrix(w), image_shape, geom)
+        value = value.astype(g.dtype, copy=False)
 
     def grad(h, needs):
         return (_filter_grad(h, g, w.shape, geom) if needs[0] else None,
@@ -69,13 +94,21 @@ def _input_grad(w, g, image_shape, geom):
 
 def _filter_grad(x, g, filter_shape, geom):
     """d conv / d filters: im2col(x).T @ g."""
-    value = _k.conv_filter_grad(x._value, _rows(g), geom)
-    value = value.reshape(filter_shape).astype(g.dtype, copy=False)
+    if _empty(x.shape, filter_shape, geom):
+        value = np.zeros(filter_shape, g.dtype)
+    else:
+        value = quietly(_k.conv_filter_grad, x._value, _rows(g), geom)
+        value = value.reshape(filter_shape).astype(g.dtype, copy=False)
 
     def grad(h, needs):
         return (_input_grad(h, g, x.shape, geom) if needs[0] else None,
                 _conv(x, h, geom) if needs[1] else None)
     return emit("conv2d_backprop_filter", value, (x, g), grad)
+
+
+def _empty(image_shape, filter_shape, geom):
+    """Whether any sum of the convolution is empty or it has no outputs."""
+    return math.prod(image_shape) * math.prod(filter_shape) * geom[8] * geom[9] == 0
 
 
 def _matrix(w):

@@ -9,8 +9,9 @@ import numpy as np
 
 from ..indexed_slices import IndexedSlices
 from ..kernels import scatter
-from ._dispatch import TENSOR_TYPES, as_tensor, emit, wrap
-from .shape import _axis, _strided, reshape
+from . import _validate as check
+from ._dispatch import TENSOR_TYPES, emit, wrap
+from .shape import _strided, reshape
 
 _BASIC = frozenset((int, slice, type(None), type(Ellipsis)))
 
@@ -19,7 +20,7 @@ _BASIC = frozenset((int, slice, type(None), type(Ellipsis)))
 
 def getitem(x, key):
     """``x[key]`` with numpy semantics: ints, slices, None, ..., int arrays, masks."""
-    x = as_tensor(x)
+    x = check.tensor("getitem", x)
     if not _is_basic(key):
         index = (tuple(_key_item(x, key, k) for k in key) if type(key) is tuple
                  else _key_item(x, key, key))
@@ -30,7 +31,7 @@ def getitem(x, key):
         key = index
     try:
         return _strided("getitem", x, key)
-    except (IndexError, TypeError, ValueError) as e:
+    except (IndexError, TypeError, ValueError, OverflowError) as e:
         raise _key_error(x, key, e) from None
 
 
@@ -56,7 +57,11 @@ def _key_item(x, key, k):
     if type(k) in TENSOR_TYPES:
         k = k._value
     elif isinstance(k, list):
-        k = np.asarray(k) if k else np.zeros(0, np.intp)
+        try:
+            k = np.asarray(k) if k else np.zeros(0, np.intp)
+        except ValueError:         # ragged nested lists
+            raise IndexError(f"getitem: index lists must be rectangular; {k!r} is not, in "
+                             f"key {key!r} for a tensor of shape {x.shape}.") from None
     if isinstance(k, (np.ndarray, np.generic)):
         if k.dtype.kind not in "iub":
             raise IndexError(f"getitem: index arrays must be integer or bool, got "
@@ -75,7 +80,7 @@ def _advanced(op, x, index, key):
     """``x[index]`` for a key with integer arrays or masks; duplicates are summed back."""
     try:
         value = x._value[index]
-    except (IndexError, TypeError, ValueError) as e:
+    except (IndexError, TypeError, ValueError, OverflowError) as e:
         raise _key_error(x, key, e) from None
 
     def grad(g, _):
@@ -94,14 +99,14 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     ``x[indices]`` for numpy-style wrapping). Along axis 0 the gradient is an
     ``IndexedSlices``.
     """
-    x = as_tensor(params)
-    if batch_dims != 0:
+    x = check.tensor("gather", params, "params")
+    if check.integer("gather", "batch_dims", batch_dims) != 0:
         raise ValueError(f"gather: only batch_dims=0 is supported. Received: "
                          f"batch_dims={batch_dims!r}")
     if x.ndim == 0:
         raise ValueError("gather: params must have rank >= 1, got a scalar.")
     index = _int_array("gather", indices)
-    a = _axis("gather", 0 if axis is None else axis, x.ndim)
+    a = check.axis("gather", 0 if axis is None else axis, x.ndim)
     index = _in_range("gather", index, x.shape[a], a, allow_negative=False)
     if a == 0:
         return _take_rows("gather", x, index)
@@ -118,8 +123,8 @@ def gather_nd(params, indices, batch_dims=0, name=None):
     With ``m = indices.shape[-1]`` the output shape is
     ``indices.shape[:-1] + params.shape[m:]``.
     """
-    x = as_tensor(params)
-    if batch_dims != 0:
+    x = check.tensor("gather_nd", params, "params")
+    if check.integer("gather_nd", "batch_dims", batch_dims) != 0:
         raise ValueError(f"gather_nd: only batch_dims=0 is supported. Received: "
                          f"batch_dims={batch_dims!r}")
     index = _int_array("gather_nd", indices)
@@ -141,11 +146,12 @@ def boolean_mask(tensor, mask, axis=None, name=None):
     ``mask`` covers axes ``axis .. axis + mask.ndim`` of ``tensor``; those axes
     become one axis holding the selected entries, in row-major order.
     """
-    x = as_tensor(tensor)
-    m = as_tensor(mask)
+    x = check.tensor("boolean_mask", tensor, "tensor")
+    m = check.tensor("boolean_mask", mask, "mask")
     if m.dtype.kind != "b":
-        raise TypeError(f"boolean_mask: mask must be bool, got {m.dtype}.")
-    a = 0 if axis is None else _axis("boolean_mask", axis, x.ndim)
+        raise TypeError(f"boolean_mask: mask must be bool, got {m.dtype}. "
+                        f"{check.received('mask', mask)}")
+    a = 0 if axis is None else check.axis("boolean_mask", axis, x.ndim)
     if m.ndim == 0 or x.shape[a:a + m.ndim] != m.shape:
         raise ValueError(f"boolean_mask: mask of shape {m.shape} does not match axes "
                          f"{a}..{a + m.ndim - 1} of the tensor of shape {x.shape}.")
@@ -168,7 +174,7 @@ def _take_rows(op, x, index):
 def scatter_rows(values, indices, n_rows):
     """Zeros of shape ``(n_rows,) + values.shape[1:]`` with row ``values[k]`` added at
     ``indices[k]``: how an ``IndexedSlices`` densifies (duplicates summed)."""
-    v = as_tensor(values)
+    v = check.tensor("scatter_rows", values, "values")
     index = _in_range("scatter_rows", _int_array("scatter_rows", indices), n_rows, 0,
                       allow_negative=False)
     if v.ndim == 0 or index.shape != v.shape[:1]:
@@ -198,11 +204,14 @@ def _take_flat(op, x, positions):
 
 def _int_array(op, indices):
     """``indices`` as an integer numpy array, else TypeError."""
-    index = np.asarray(indices._value if type(indices) in TENSOR_TYPES else indices)
+    if isinstance(indices, list) and not indices:
+        return np.zeros(0, np.int64)
+    index = check.tensor(op, indices, "indices")._value
     if index.dtype.kind not in "iu":
         if index.size == 0:
             return index.astype(np.int64)
-        raise TypeError(f"{op}: indices must be integers, got {index.dtype}.")
+        raise TypeError(f"{op}: indices must be integers, got {index.dtype}. "
+                        f"{check.received('indices', indices)}")
     return index
 
 

@@ -1,4 +1,4 @@
-"""Linear algebra: matmul, einsum, tensordot, norm.
+"""Linear algebra: matmul, einsum, tensordot (norm is in norm.py).
 
 ``einsum`` is the primitive behind ``tensordot`` and behind its own gradients:
 the gradient of an operand is another einsum of the upstream gradient with the
@@ -10,10 +10,9 @@ import string
 
 import numpy as np
 
-from . import elementwise as _ew  # a module: elementwise imports _dispatch, which imports us
-from . import reduce as _reduce
-from ._dispatch import (TENSOR_TYPES, as_tensor, emit, float_input, normalize_axes,
-                        operands, unbroadcast, wrap)
+from . import _validate as check, reduce as _reduce
+from ._dispatch import TENSOR_TYPES, emit, unbroadcast
+from ._quiet import quietly
 from .shape import broadcast_to, reshape
 
 
@@ -27,22 +26,26 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     hints are accepted and ignored. Only the gradients ``needs`` asks for are
     computed (the hot path of every dense layer).
     """
+    if not _plain_flags(transpose_a, transpose_b, adjoint_a, adjoint_b):
+        _check_matmul_flags(transpose_a, transpose_b, adjoint_a, adjoint_b, a_is_sparse,
+                            b_is_sparse)
     if transpose_a and adjoint_a or transpose_b and adjoint_b:
         raise ValueError("matmul: transpose_a and adjoint_a (or transpose_b and "
                          "adjoint_b) cannot both be True.")
     ta, tb = transpose_a or adjoint_a, transpose_b or adjoint_b
-    a, b = operands("matmul", a, b)
+    a, b = check.pair("matmul", a, b)
     if (type(a) not in TENSOR_TYPES or type(b) not in TENSOR_TYPES
             or a._value.ndim < 2 or b._value.ndim < 2 or a._value.dtype.kind == "b"):
         _check_matmul_inputs(a, b)
     av, bv = a._value, b._value
+    if output_type is not None and check.dtype("matmul", output_type, "output_type") != av.dtype:
+        raise TypeError(f"matmul: output_type must be None or the input dtype "
+                        f"{av.dtype}. Received: output_type={output_type!r}")
     try:
-        value = np.matmul(av.swapaxes(-1, -2) if ta else av, bv.swapaxes(-1, -2) if tb else bv)
+        value = quietly(np.matmul, av.swapaxes(-1, -2) if ta else av,
+                        bv.swapaxes(-1, -2) if tb else bv)
     except ValueError:
         raise ValueError(_matmul_mismatch(av.shape, bv.shape, ta, tb)) from None
-    if output_type is not None and np.dtype(output_type) != value.dtype:
-        raise TypeError(f"matmul: output_type must be None or the input dtype "
-                        f"{value.dtype}. Received: output_type={output_type!r}")
 
     def grad(g, needs):
         ga = gb = None
@@ -58,9 +61,23 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     return emit("matmul", value, (a, b), grad)
 
 
+def _plain_flags(*flags):
+    """True when every flag is a Python bool (the common case, checked fast)."""
+    return all(f is True or f is False for f in flags)
+
+
+def _check_matmul_flags(transpose_a, transpose_b, adjoint_a, adjoint_b, a_is_sparse,
+                        b_is_sparse):
+    """Every flag of matmul must be a bool."""
+    for what, value in (("transpose_a", transpose_a), ("transpose_b", transpose_b),
+                        ("adjoint_a", adjoint_a), ("adjoint_b", adjoint_b),
+                        ("a_is_sparse", a_is_sparse), ("b_is_sparse", b_is_sparse)):
+        check.flag("matmul", what, value)
+
+
 def _check_matmul_inputs(a, b):
     """Raise for operands matmul cannot take (rank < 2, bool)."""
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = check.tensor("matmul", a, "a"), check.tensor("matmul", b, "b")
     for label, t in (("a", a), ("b", b)):
         if t.ndim < 2:
             raise ValueError(f"matmul: both operands need rank >= 2, but {label} has "
@@ -106,7 +123,7 @@ def einsum(equation, *inputs, **kwargs):
 
 def _same_dtype(op, inputs):
     """The inputs as Tensors of one dtype (TypeError naming them otherwise)."""
-    tensors = [as_tensor(x) for x in inputs]
+    tensors = [check.tensor(op, x, f"operand {i}") for i, x in enumerate(inputs)]
     if not tensors:
         raise ValueError(f"{op}: at least one operand is required.")
     for t in tensors[1:]:
@@ -122,12 +139,17 @@ def _einsum(terms, out, tensors):
     """einsum on parsed subscripts (a tuple; no ellipsis, no repeats), recorded."""
     equation = ",".join(terms) + "->" + out
     plan = _einsum_plan(terms, tuple(t.shape for t in tensors))
-    value = np.einsum(equation, *[t._value for t in tensors], optimize=plan)
+    value = quietly(_contract, equation, plan, *[t._value for t in tensors])
 
     def grad(g, needs):
         return tuple(_einsum_operand_grad(terms, out, tensors, i, g) if need else None
                      for i, need in enumerate(needs))
     return emit("einsum", value, tuple(tensors), grad)
+
+
+def _contract(equation, plan, *arrays):
+    """np.einsum; integer results keep the operands' dtype (numpy widens bools)."""
+    return np.einsum(equation, *arrays, optimize=plan)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -246,123 +268,22 @@ def tensordot(a, b, axes, name=None):
 
 def _tensordot_axes(a, b, axes):
     """``axes`` as two equally long lists of non-negative, distinct axes."""
+    op = "tensordot"
     if type(axes) in TENSOR_TYPES:
         axes = axes._value.tolist()
-    if isinstance(axes, (int, np.integer)):
-        if not 0 <= axes <= min(a.ndim, b.ndim):
-            raise ValueError(f"tensordot: axes={axes} must be in [0, {min(a.ndim, b.ndim)}] "
-                             f"for shapes {a.shape} and {b.shape}.")
-        return list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    if not isinstance(axes, (list, tuple, np.ndarray)) or getattr(axes, "ndim", 1) == 0:
+        n = check.integer(op, "axes", axes, low=0)
+        if n > min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: axes={n} must be in [0, {min(a.ndim, b.ndim)}] "
+                             f"for shapes {a.shape} and {b.shape}. "
+                             f"{check.received('axes', axes)}")
+        return list(range(a.ndim - n, a.ndim)), list(range(n))
     if not isinstance(axes, (list, tuple, np.ndarray)) or len(axes) != 2:
         raise ValueError(f"tensordot: axes must be an int or a pair of axis lists. "
-                         f"Received: axes={axes!r}")
-    pair = [[x] if isinstance(x, (int, np.integer)) else list(x) for x in axes]
-    if len(pair[0]) != len(pair[1]):
-        raise ValueError(f"tensordot: axes {axes!r} give {len(pair[0])} axes of a and "
-                         f"{len(pair[1])} of b; they must be equally many.")
-    normalize_axes("tensordot", pair[0], a.ndim)
-    normalize_axes("tensordot", pair[1], b.ndim)
-    return [int(k) % a.ndim for k in pair[0]], [int(k) % b.ndim for k in pair[1]]
-
-
-# ---------------------------------------------------------------- norm
-
-def norm(tensor, ord="euclidean", axis=None, keepdims=False, name=None):
-    """Vector norm (``axis`` None or int) or matrix norm (``axis`` a pair).
-
-    Vectors: ``'euclidean'``/2, 1, ``np.inf`` or any ``p > 0``; matrices:
-    ``'euclidean'``/``'fro'``, 1, 2 (largest singular value), ``np.inf``. The
-    euclidean norm's gradient at 0 is 0 (TensorFlow gives NaN).
-    """
-    x = float_input("norm", tensor)
-    axes, matrix = _norm_axes(axis, x.ndim)
-    _check_ord(ord, matrix, x)
-    if matrix and _is(ord, 2):
-        result = _spectral_norm(x, axes)
-    elif ord in ("euclidean", "fro") or _is(ord, 2):
-        result = _euclidean(x, axes)
-    elif _is(ord, 1) or _is(ord, np.inf):
-        result = _abs_norm(x, axes, matrix, _is(ord, 1))
-    else:
-        total = _reduce.reduce_sum(_ew.abs(x) ** float(ord), axes, keepdims=True)
-        result = total ** (1.0 / ord)
-    if keepdims:
-        return result
-    return reshape(result, tuple(n for k, n in enumerate(x.shape)
-                                 if axes is not None and k not in axes))
-
-
-def _is(ord, number):
-    return not isinstance(ord, str) and ord == number
-
-
-def _norm_axes(axis, ndim):
-    """Normalised axes and whether they ask for a matrix norm."""
-    if type(axis) in TENSOR_TYPES:
-        axis = axis._value.tolist()
-    matrix = isinstance(axis, (list, tuple)) and len(axis) == 2
-    if not (axis is None or matrix or isinstance(axis, (int, np.integer))
-            or isinstance(axis, (list, tuple)) and len(axis) == 1):
-        raise ValueError(f"norm: axis must be None, an int or a pair of distinct ints. "
-                         f"Received: axis={axis!r}")
-    axes = normalize_axes("norm", axis, ndim)
-    return (axes if not matrix else tuple(int(a) % ndim for a in axis)), matrix
-
-
-def _check_ord(ord, matrix, x):
-    if matrix:
-        ok = ord in ("euclidean", "fro") or any(_is(ord, n) for n in (1, 2, np.inf))
-        kind = "matrix norms take 'euclidean', 'fro', 1, 2 or np.inf"
-    else:
-        ok = ord == "euclidean" or (not isinstance(ord, (str, bool)) and np.isreal(ord)
-                                    and np.ndim(ord) == 0 and ord > 0)
-        kind = "vector norms take 'euclidean' or a number > 0 (1, 2, np.inf, ...)"
-    if not ok:
-        raise ValueError(f"norm: unsupported ord={ord!r} for a tensor of shape "
-                         f"{x.shape}: {kind}.")
-
-
-def _euclidean(x, axes):
-    """sqrt(sum(x**2)) with keepdims; the gradient x / norm is 0 where norm is 0."""
-    v = x._value
-    value = np.sqrt(np.sum(v * v, axis=axes, keepdims=True))
-    positive = wrap(value > 0)
-
-    def grad(g, _):
-        return (g * x / _ew.where(positive, out, 1.0),)
-    out = emit("norm", value, (x,), grad)
-    return out
-
-
-def _abs_norm(x, axes, matrix, one):
-    """1-norm / inf-norm: vectors reduce |x|; matrices take max column/row sums."""
-    magnitude = _ew.abs(x)
-    if not matrix:
-        reduce = _reduce.reduce_sum if one else _reduce.reduce_max
-        return reduce(magnitude, axes, keepdims=True)
-    sum_axis, max_axis = (axes[0], axes[1]) if one else (axes[1], axes[0])
-    sums = _reduce.reduce_sum(magnitude, sum_axis, keepdims=True)
-    return _reduce.reduce_max(sums, max_axis, keepdims=True)
-
-
-def _spectral_norm(x, axes):
-    """Largest singular value over the matrix ``axes``, kept as size-1 axes."""
-    if x.size == 0:
-        raise ValueError(f"norm: ord=2 needs non-empty matrices, got shape {x.shape}.")
-    m = np.moveaxis(x._value, axes, (-2, -1))
-    u, s, vt = np.linalg.svd(m, full_matrices=False)
-    direction = np.moveaxis(u[..., :, :1] * vt[..., :1, :], (-2, -1), axes).astype(x.dtype)
-    value = np.expand_dims(s[..., 0], axes).astype(x.dtype, copy=False)
-    return emit("norm", value, (x,), lambda g, _: (_spectral_grad(x, g, direction),))
-
-
-def _spectral_grad(x, g, direction):
-    """g times u1 v1^T; differentiable in g only (second derivatives raise)."""
-
-    def grad(h, needs):
-        if needs[0]:
-            raise NotImplementedError("norm: second derivatives of the matrix 2-norm "
-                                      "(ord=2) are not implemented.")
-        axes = tuple(k for k, n in enumerate(g.shape) if n == 1 and x.shape[k] != 1)
-        return None, _reduce.reduce_sum(h * wrap(direction), axes, keepdims=True)
-    return emit("norm_grad", g._value * direction, (x, g), grad)
+                         f"{check.received('axes', axes)}")
+    first = check.axis_list(op, axes[0], a.ndim, "axes[0]")
+    second = check.axis_list(op, axes[1], b.ndim, "axes[1]")
+    if len(first) != len(second):
+        raise ValueError(f"tensordot: axes {axes!r} give {len(first)} axes of a and "
+                         f"{len(second)} of b; they must be equally many.")
+    return first, second

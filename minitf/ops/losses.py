@@ -8,13 +8,16 @@ rule is written with minitf ops, so an enclosing tape records second order.
 import numpy as np
 
 from ..kernels import softmax as _ks
-from ._dispatch import TENSOR_TYPES, as_tensor, emit, float_input
+from . import _validate as check
+from ._dispatch import TENSOR_TYPES, as_tensor, emit
+from ._quiet import quiet
 from .activations import _class_axis, _softmax_grad, log_softmax, softmax
 from .elementwise import sigmoid
 from .reduce import reduce_sum
 from .shape import reshape
 
 
+@quiet
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     """-labels * log(sigmoid(logits)) - (1 - labels) * log(1 - sigmoid(logits)),
     computed as max(x, 0) - x * z + log(1 + exp(-|x|)) so it never overflows."""
@@ -29,6 +32,7 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     return emit(op, value, (labels, logits), grad)
 
 
+@quiet
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     """-sum(labels * log_softmax(logits)) along ``axis`` (dropped from the result).
 
@@ -58,12 +62,13 @@ def _xent_backprop(labels, logits, backprop, axis):
     return emit("softmax_cross_entropy_backprop", backprop, (labels, logits), grad)
 
 
+@quiet
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
     """logsumexp(logits) - logits[label] over the last axis; ``labels`` are class
     indices of shape ``logits.shape[:-1]`` (no gradient)."""
     op = "sparse_softmax_cross_entropy_with_logits"
     _require(op, labels, logits)
-    logits = float_input(op, logits)
+    logits = check.float_tensor(op, logits, "logits")
     labels = _class_indices(op, labels, logits)
     loss, backprop = _ks.sparse_xent(labels._value, logits._value)
 
@@ -81,7 +86,7 @@ def _sparse_backprop(logits, backprop):
 
 def _class_indices(op, labels, logits):
     """``labels`` as an integer Tensor of shape logits.shape[:-1], in range."""
-    labels = as_tensor(labels)
+    labels = check.tensor(op, labels, "labels")
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: labels must be integer class indices, got dtype "
                         f"{labels.dtype}. Use softmax_cross_entropy_with_logits for "
@@ -102,9 +107,13 @@ def _pair(op, labels, logits):
     """(labels, logits) as Tensors of one floating dtype (labels take the logits') and
     one shape."""
     _require(op, labels, logits)
-    logits = float_input(op, logits)
+    logits = check.float_tensor(op, logits, "logits")
     if type(labels) not in TENSOR_TYPES:
-        labels = as_tensor(labels, logits.dtype)
+        try:
+            labels = as_tensor(labels, logits.dtype)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise TypeError(f"{op}: cannot use labels as a {logits.dtype} tensor: {e} "
+                            f"{check.received('labels', labels)}") from None
     elif labels.dtype != logits.dtype:
         raise TypeError(f"{op}: labels dtype {labels.dtype} does not match logits "
                         f"dtype {logits.dtype}; cast labels with "
@@ -123,8 +132,9 @@ def _require(op, labels, logits):
                          f"logits={'None' if logits is None else 'given'}")
 
 
+@quiet
 def l2_loss(t, name=None):
     """sum(t ** 2) / 2, a scalar (weight decay's penalty)."""
-    t = float_input("l2_loss", t)
+    t = check.float_tensor("l2_loss", t, "t")
     value = np.asarray(np.sum(np.square(t._value)) / 2, dtype=t.dtype)
     return emit("l2_loss", value, (t,), lambda g, _: (g * t,))

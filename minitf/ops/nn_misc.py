@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 
-from ._dispatch import TENSOR_TYPES, float_input, normalize_axes, wrap
+from . import _validate as check
+from ._dispatch import TENSOR_TYPES, wrap
 from .elementwise import multiply, square
 from .random import _uniform_array
 from .reduce import reduce_sum
@@ -17,7 +18,7 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     shares one decision across broadcast axes. ``seed`` follows mtf.random's rules.
     """
     op = "dropout"
-    x = float_input(op, x)
+    x = check.float_tensor(op, x, "x")
     rate = _rate(op, rate)
     if rate == 0:
         return x
@@ -28,11 +29,10 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
 
 
 def _rate(op, rate):
-    value = rate._value if type(rate) in TENSOR_TYPES else rate
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        value = math.nan
+    """``rate``: a number (or 0-d tensor) in [0, 1)."""
+    value = check.as_real(rate)
+    if value is None:
+        raise TypeError(f"{op}: rate must be a number in [0, 1). Received: rate={rate!r}")
     if not 0 <= value < 1:
         raise ValueError(f"{op}: rate must be a number in [0, 1). Received: rate={rate!r}")
     return value
@@ -41,12 +41,14 @@ def _rate(op, rate):
 def _noise_shape(op, x, noise_shape):
     if noise_shape is None:
         return x.shape
-    if type(noise_shape) in TENSOR_TYPES:
-        noise_shape = noise_shape._value.tolist()
-    shape = tuple(x.shape[i] if n is None and i < x.ndim else n
+    if type(noise_shape) in TENSOR_TYPES or isinstance(noise_shape, np.ndarray):
+        noise_shape = np.asarray(noise_shape).tolist()
+    if not isinstance(noise_shape, (list, tuple)):
+        raise TypeError(f"{op}: noise_shape must be a list of ints (or None entries). "
+                        f"{check.received('noise_shape', noise_shape)}")
+    shape = tuple(x.shape[i] if n is None and i < x.ndim else check.as_index(n)
                   for i, n in enumerate(noise_shape))
-    ok = len(shape) == x.ndim and all(
-        isinstance(n, (int, np.integer)) and n in (1, m) for n, m in zip(shape, x.shape))
+    ok = len(shape) == x.ndim and all(n in (1, m) for n, m in zip(shape, x.shape))
     if not ok:
         raise ValueError(f"{op}: noise_shape {tuple(noise_shape)} must have one entry per "
                          f"axis of x, each 1 or x's size. Received: x.shape={x.shape}")
@@ -59,8 +61,9 @@ def moments(x, axes, shift=None, keepdims=False, name=None):
     ``shift`` is accepted for TensorFlow compatibility and unused, as there.
     """
     op = "moments"
-    x = float_input(op, x)
-    axes = normalize_axes(op, axes, x.ndim)
+    x = check.float_tensor(op, x, "x")
+    keepdims = check.flag(op, "keepdims", keepdims)
+    axes = check.axes(op, axes, x.ndim, "axes")
     axes = tuple(range(x.ndim)) if axes is None else axes
     count = math.prod(x.shape[a] for a in axes)
     scale = 1 / count if count else math.nan

@@ -6,14 +6,22 @@ the positions of the maxima and gathers back from them; average pooling
 spreads each gradient over its window and averages back. Every order is exact.
 """
 from ..kernels import pool as _k
-from ._dispatch import as_tensor, emit, float_input
+from . import _validate as check
+from ._dispatch import emit
 from ._window import check_format, check_image, plan, spatial_pair
 
 
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
-    """The maximum of each window; SAME padding never wins (it is -inf)."""
+    """The maximum of each window; SAME padding never wins (it is -inf).
+
+    NaN propagates: a window holding NaN gives NaN, and its gradient goes to
+    the window's first NaN (row-major order), as argmax would pick it.
+    """
     op = "max_pool2d"
-    x = as_tensor(input)
+    x = check.tensor(op, input, "input")
+    if x._value.dtype.kind not in "iuf":
+        raise TypeError(f"{op}: input must hold numbers, got dtype {x.dtype}. "
+                        f"{check.received('input', input)}")
     geom = _geometry(op, x, ksize, strides, padding, data_format)
     value, argmax = _k.max_pool(x._value, geom)
     return emit(op, value, (x,), lambda g, _: (_scatter(g, argmax, x.shape),),
@@ -35,7 +43,7 @@ def _gather(h, argmax):
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
     """The mean of each window over its in-image elements (SAME pads are not counted)."""
     op = "avg_pool2d"
-    x = float_input(op, input)
+    x = check.float_tensor(op, input, "input")
     geom = _geometry(op, x, ksize, strides, padding, data_format)
     return _avg_pool(x, geom)
 

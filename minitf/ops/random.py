@@ -19,7 +19,9 @@ import threading
 import numpy as np
 
 from .. import dtypes
+from . import _validate as check
 from ._dispatch import TENSOR_TYPES, as_tensor, wrap
+from ._quiet import quiet
 
 _DEFAULT_GLOBAL_SEED = 87654321
 _EXPLICIT, _COUNTER = 0, 1      # keeps counter-made op seeds apart from given ones
@@ -82,17 +84,23 @@ def _check_seed(op, seed):
     return int(seed) % 2**64
 
 
+@quiet
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Samples of N(mean, stddev**2) of the given shape."""
-    shape, dtype = _spec("normal", shape, dtype)
-    z = _draw("normal", seed, lambda g: g.standard_normal(shape, _draw_dtype(dtype)))
-    return _affine("normal", z, mean, stddev, dtype)
+    op = "normal"
+    shape, dtype = _spec(op, shape, dtype)
+    mean, stddev = _param(op, "mean", mean, dtype), _param(op, "stddev", stddev, dtype)
+    z = _draw(op, seed, lambda g: g.standard_normal(shape, _draw_dtype(dtype)))
+    return _affine(op, z, mean, stddev, dtype)
 
 
+@quiet
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None,
                      name=None):
     """Normal samples, those more than 2 standard deviations out drawn again."""
-    shape, dtype = _spec("truncated_normal", shape, dtype)
+    op = "truncated_normal"
+    shape, dtype = _spec(op, shape, dtype)
+    mean, stddev = _param(op, "mean", mean, dtype), _param(op, "stddev", stddev, dtype)
 
     def draw(g):
         z = g.standard_normal(shape, _draw_dtype(dtype))
@@ -105,26 +113,53 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
                    stddev, dtype)
 
 
+@quiet
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
     """Samples of U[minval, maxval); ``maxval`` defaults to 1 for floats and is
     required for integer dtypes."""
     op = "uniform"
     shape, dtype = _spec(op, shape, dtype, integers=True)
     if dtype.kind in "iu":
-        if maxval is None or type(minval) in TENSOR_TYPES or type(maxval) in TENSOR_TYPES:
-            raise ValueError(f"{op}: integer dtype {dtype} needs Python int minval and "
-                             f"maxval. Received: minval={minval!r}, maxval={maxval!r}")
-        if not minval < maxval:
-            raise ValueError(f"{op}: need minval < maxval. Received: minval={minval!r}, "
-                             f"maxval={maxval!r}")
-        return wrap(_draw(op, seed, lambda g: g.integers(minval, maxval, shape, dtype)))
+        low, high = _int_bounds(op, minval, maxval, dtype)
+        return wrap(_draw(op, seed, lambda g: g.integers(low, high, shape, dtype)))
+    minval = _param(op, "minval", minval, dtype)
+    maxval = _param(op, "maxval", 1.0 if maxval is None else maxval, dtype)
     u = _draw(op, seed, lambda g: _unit(g, shape, dtype))
-    maxval = 1.0 if maxval is None else maxval
     if type(minval) in TENSOR_TYPES or type(maxval) in TENSOR_TYPES:
         minval, maxval = as_tensor(minval, dtype), as_tensor(maxval, dtype)
         return _affine(op, u, minval, lambda: maxval - minval, dtype)
     return _affine(op, u, minval,
                    lambda: np.asarray(maxval, dtype) - np.asarray(minval, dtype), dtype)
+
+
+def _int_bounds(op, minval, maxval, dtype):
+    """Python int bounds of an integer uniform draw: minval < maxval, within ``dtype``."""
+    if maxval is None or type(minval) in TENSOR_TYPES or type(maxval) in TENSOR_TYPES:
+        raise ValueError(f"{op}: integer dtype {dtype} needs Python int minval and "
+                         f"maxval. Received: minval={minval!r}, maxval={maxval!r}")
+    info = np.iinfo(dtype)
+    low = check.integer(op, "minval", minval, low=info.min, high=info.max)
+    high = check.integer(op, "maxval", maxval, low=info.min, high=info.max)
+    if not low < high:
+        raise ValueError(f"{op}: need minval < maxval. Received: minval={minval!r}, "
+                         f"maxval={maxval!r}")
+    return low, high
+
+
+def _param(op, what, value, dtype):
+    """mean/stddev/minval/maxval: a finite number, an array of numbers (cast to
+    ``dtype``) or a Tensor of ``dtype`` (recorded, so gradients reach it)."""
+    if type(value) in TENSOR_TYPES:
+        if value.dtype != dtype:
+            raise TypeError(f"{op}: {what} has dtype {value.dtype}, but the samples are "
+                            f"{dtype}; cast it with mtf.cast. {check.received(what, value)}")
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        array = check.tensor(op, value, what)._value
+        if array.dtype.kind not in "iuf":
+            raise TypeError(f"{op}: {what} must hold numbers. {check.received(what, value)}")
+        return array.astype(dtype)
+    return check.number(op, what, value)
 
 
 def _uniform_array(op, shape, dtype, seed):
@@ -164,20 +199,13 @@ def _fit(op, out, shape):
     return out
 
 
+_FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
+
+
 def _spec(op, shape, dtype, integers=False):
     """Validated (shape tuple, numpy dtype)."""
-    dtype = dtypes.as_dtype(dtype)
-    if dtype.kind != "f" and not (integers and dtype in (dtypes.int32, dtypes.int64)):
-        allowed = "float16, float32, float64" + (", int32, int64" if integers else "")
-        raise TypeError(f"{op}: dtype must be one of {allowed}. Received: dtype={dtype}")
-    if type(shape) in TENSOR_TYPES:
-        shape = shape._value
-    dims = np.asarray(shape)
-    if dims.size and dims.dtype.kind not in "iu" or dims.ndim > 1 or (dims < 0).any():
-        raise ValueError(f"{op}: shape must be a list of non-negative ints. "
-                         f"Received: shape={shape!r}")
-    dims = tuple(int(n) for n in dims.reshape(-1))
-    return dims, dtype
+    allowed = _FLOATS + ((dtypes.int32, dtypes.int64) if integers else ())
+    return check.shape(op, shape), check.dtype(op, dtype, allowed=allowed)
 
 
 def _draw_dtype(dtype):

@@ -9,7 +9,9 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ._dispatch import TENSOR_TYPES, as_tensor, emit, float_input, normalize_axes, wrap
+from . import _validate as check
+from ._dispatch import emit, wrap
+from ._quiet import quiet, quietly
 from . import elementwise as _ew  # a module: elementwise imports _dispatch, which imports us
 from .shape import broadcast_to, reshape
 
@@ -45,10 +47,18 @@ def _sum_dtype(v):
 
 # ---------------------------------------------------------------- sum, mean
 
+def _arguments(op, input_tensor, axis, keepdims, floating=False):
+    """(x, axes, keepdims) of a reduction, validated; ``floating`` asks for floats."""
+    x = (check.float_tensor if floating else check.tensor)(op, input_tensor, "input_tensor")
+    if keepdims is not False and keepdims is not True:
+        keepdims = check.flag(op, "keepdims", keepdims)
+    return x, check.axes(op, axis, x._value.ndim), keepdims
+
+
+@quiet
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     """Sum over ``axis`` (all axes when None)."""
-    x = as_tensor(input_tensor)
-    axes = normalize_axes("reduce_sum", axis, x.ndim)
+    x, axes, keepdims = _arguments("reduce_sum", input_tensor, axis, keepdims)
     value = np.add.reduce(x._value, axis=axes, dtype=_sum_dtype(x._value), keepdims=keepdims)
 
     def grad(g, _):
@@ -56,10 +66,10 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     return emit("reduce_sum", value, (x,), grad, saves=False)
 
 
+@quiet
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     """Mean over ``axis``; integers give an integer mean truncated toward 0 (TF)."""
-    x = as_tensor(input_tensor)
-    axes = normalize_axes("reduce_mean", axis, x.ndim)
+    x, axes, keepdims = _arguments("reduce_mean", input_tensor, axis, keepdims)
     v = x._value
     if v.dtype.kind == "b":
         raise TypeError(f"reduce_mean: bool input of shape {x.shape} is not supported; "
@@ -68,11 +78,7 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     total = np.add.reduce(v, axis=axes, dtype=v.dtype, keepdims=keepdims)
     if v.dtype.kind in "iu":
         return wrap((np.abs(total) // max(n, 1) * np.sign(total)).astype(v.dtype))
-    if n:
-        value = total / n
-    else:
-        with np.errstate(invalid="ignore"):  # 0 / 0: an empty mean is NaN, as in TF
-            value = total / n
+    value = total / n  # an empty mean is 0 / 0 = NaN, as in TF
 
     def grad(g, _):
         return (broadcast_to(_expand_reduced(g, axes, keepdims, x.shape) * (1.0 / n),
@@ -82,20 +88,24 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
 
 # ---------------------------------------------------------------- max, min
 
+@quiet
 def reduce_max(input_tensor, axis=None, keepdims=False, name=None):
     """Maximum over ``axis``; tied maxima share the gradient equally (TF)."""
     return _extremum("reduce_max", np.maximum.reduce, -np.inf, input_tensor, axis, keepdims)
 
 
+@quiet
 def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
     """Minimum over ``axis``; tied minima share the gradient equally (TF)."""
     return _extremum("reduce_min", np.minimum.reduce, np.inf, input_tensor, axis, keepdims)
 
 
 def _extremum(op, fn, identity, input_tensor, axis, keepdims):
-    """reduce_max / reduce_min; an empty reduction gives the identity (-inf / inf)."""
-    x = as_tensor(input_tensor)
-    axes = normalize_axes(op, axis, x.ndim)
+    """reduce_max / reduce_min; an empty reduction gives the identity (-inf / inf).
+
+    NaN propagates; where a group's extremum is NaN, every element of the group
+    gets a NaN gradient (0 / 0 shares, as TensorFlow's rule gives)."""
+    x, axes, keepdims = _arguments(op, input_tensor, axis, keepdims)
     v = x._value
     if v.size:
         value = fn(v, axis=axes, keepdims=keepdims)
@@ -105,8 +115,7 @@ def _extremum(op, fn, identity, input_tensor, axis, keepdims):
     def grad(g, _):
         kept = np.reshape(value, _kept_shape(x.shape, axes))
         picked = (x._value == kept).astype(x.dtype)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = picked / np.sum(picked, axis=axes, keepdims=True)
+        share = quietly(np.divide, picked, np.sum(picked, axis=axes, keepdims=True))
         return (_expand_reduced(g, axes, keepdims, x.shape) * wrap(share),)
     return emit(op, value, (x,), grad)
 
@@ -123,10 +132,10 @@ def _identity_of(dtype, identity):
 
 # ---------------------------------------------------------------- prod
 
+@quiet
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
-    """Product over ``axis``; the gradient is exact when the input holds zeros."""
-    x = as_tensor(input_tensor)
-    axes = normalize_axes("reduce_prod", axis, x.ndim)
+    """Product over ``axis``; its derivatives of every order are exact with zeros."""
+    x, axes, keepdims = _arguments("reduce_prod", input_tensor, axis, keepdims)
     value = np.multiply.reduce(x._value, axis=axes, dtype=_sum_dtype(x._value),
                                keepdims=keepdims)
 
@@ -140,35 +149,61 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
 def _prod_grad(x, out, g, axes, keepdims):
     """g times the product of the other elements of each reduced group.
 
-    Without zeros that is ``out / x``. With zeros the product of the non-zero
-    elements ``p`` is used: a group with one zero sends ``p`` to the zero and
-    ``z * p / x`` (``z`` = the zero, value 0, so second derivatives stay right)
-    to the others; a group with two or more zeros has gradient 0.
+    That is ``out / x`` while every product is finite and non-zero. Otherwise
+    (zeros, underflow, inf) the products of the others are built from
+    multiplications only (``_others_product``), so the gradient and every
+    derivative of it are exact however many zeros a group holds.
     """
-    zero = x._value == 0
-    if not zero.any():
+    if np.isfinite(out._value).all() and np.all(out._value):
         return g * _expand_reduced(out, axes, keepdims, x.shape) / x
-    zeros = np.sum(zero, axis=axes, keepdims=True)
-    is_zero = wrap(zero)
-    nonzero = _ew.where(is_zero, 1.0, x)
-    p = reduce_prod(nonzero, axes, keepdims=True)
-    z = reduce_sum(_ew.where(is_zero, x, 0.0), axes, keepdims=True)
-    others = _ew.where(wrap(zeros == 0), 1.0, z) * p / nonzero
-    local = _ew.where(wrap(zeros > 1), 0.0, _ew.where(is_zero, p, others))
-    return g * local
+    return g * _others_product(x, axes)
+
+
+def _others_product(x, axes):
+    """For each element, the product of the other elements of its reduced group."""
+    from .shape import transpose
+    axes = tuple(range(x.ndim)) if axes is None else axes
+    perm = [i for i in range(x.ndim) if i not in axes] + list(axes)
+    moved = transpose(x, perm)
+    groups = math.prod(moved.shape[:x.ndim - len(axes)])
+    flat = reshape(moved, (groups, _count(x.shape, axes)))
+    others = reshape(_exclusive_products(flat), moved.shape)
+    return transpose(others, np.argsort(perm).tolist())
+
+
+def _exclusive_products(a):
+    """Row-wise products of all entries but one of a 2-D tensor, by a product tree.
+
+    The rows are padded with ones to a power-of-two width; a pass up multiplies
+    pairs, a pass down gives each child its parent's value times its sibling.
+    """
+    from .shape import concat, stack
+    rows, n = a.shape
+    width = 1 << max(n - 1, 0).bit_length()
+    if width > n:
+        a = concat([a, wrap(np.ones((rows, width - n), a.dtype))], axis=1)
+    levels = [a]
+    while levels[-1].shape[1] > 1:
+        pairs = reshape(levels[-1], (rows, levels[-1].shape[1] // 2, 2))
+        levels.append(pairs[:, :, 0] * pairs[:, :, 1])
+    down = wrap(np.ones((rows, 1), a.dtype))
+    for level in reversed(levels[:-1]):
+        pairs = reshape(level, (rows, level.shape[1] // 2, 2))
+        down = reshape(stack([down * pairs[:, :, 1], down * pairs[:, :, 0]], axis=2),
+                       level.shape)
+    return down[:, :n]
 
 
 # ------------------------------------------------- logsumexp, variance, std
 
+@quiet
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """log(sum(exp(x))) over ``axis``, shifted by the maximum so it cannot overflow."""
-    x = float_input("reduce_logsumexp", input_tensor)
-    axes = normalize_axes("reduce_logsumexp", axis, x.ndim)
+    x, axes, keepdims = _arguments("reduce_logsumexp", input_tensor, axis, keepdims, True)
     v = x._value
     shift = np.max(v, axis=axes, keepdims=True, initial=-np.inf)
     shift = np.where(np.isfinite(shift), shift, 0).astype(v.dtype, copy=False)
-    with np.errstate(divide="ignore"):
-        value = np.log(np.sum(np.exp(v - shift), axis=axes, keepdims=True)) + shift
+    value = np.log(np.sum(np.exp(v - shift), axis=axes, keepdims=True)) + shift
     if not keepdims:
         value = value.reshape(()) if axes is None else np.squeeze(value, axis=axes)
 
@@ -181,19 +216,21 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """Population variance (divides by n) over ``axis``; floating inputs only."""
-    x = float_input("reduce_variance", input_tensor)
-    axes = normalize_axes("reduce_variance", axis, x.ndim)
+    x, axes, keepdims = _arguments("reduce_variance", input_tensor, axis, keepdims, True)
     mean = reduce_mean(x, axes, keepdims=True)
     return reduce_mean(_ew.square(x - mean), axes, keepdims)
 
 
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
     """Population standard deviation over ``axis`` (gradient NaN where it is 0, as TF)."""
-    x = float_input("reduce_std", input_tensor)
-    return _ew.sqrt(reduce_variance(x, normalize_axes("reduce_std", axis, x.ndim), keepdims))
+    x, axes, keepdims = _arguments("reduce_std", input_tensor, axis, keepdims, True)
+    return _ew.sqrt(reduce_variance(x, axes, keepdims))
 
 
 # ------------------------------------------------- argmax, argmin: no gradient
+
+_INDEX_DTYPES = (dtypes.int32, dtypes.int64)
+
 
 def argmax(input, axis=None, output_type=dtypes.int64, name=None):
     """Index of the largest value along ``axis`` (0 when None, as TF); first on ties."""
@@ -206,20 +243,12 @@ def argmin(input, axis=None, output_type=dtypes.int64, name=None):
 
 
 def _arg(op, fn, input, axis, output_type):
-    x = as_tensor(input)
-    out_dtype = dtypes.as_dtype(output_type)
-    if out_dtype not in (dtypes.int32, dtypes.int64):
-        raise TypeError(f"{op}: output_type must be int32 or int64. "
-                        f"Received: output_type={output_type!r}")
-    if axis is None:
-        axis = 0
-    if type(axis) in TENSOR_TYPES:
-        axis = axis._value.tolist()
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"{op}: axis must be a single integer. Received: axis={axis!r}")
+    """argmax / argmin: NaN counts as the extremum (numpy: the first NaN wins)."""
+    x = check.tensor(op, input, "input")
+    out_dtype = check.dtype(op, output_type, "output_type", _INDEX_DTYPES)
     if x.ndim == 0:
         raise ValueError(f"{op}: input must have rank >= 1, got a scalar (shape ()).")
-    (axis,) = normalize_axes(op, axis, x.ndim)
+    axis = check.axis(op, 0 if axis is None else axis, x.ndim)
     if x.shape[axis] == 0:
         raise ValueError(f"{op}: cannot take {op} over axis {axis} of size 0 "
                          f"(input shape {x.shape}).")

@@ -4,15 +4,14 @@ Many numpy results here are *views* of the input. A Variable's array changes in
 place on ``assign``, so results read from a Variable are copied (``_own``): a
 Tensor never changes after it is made.
 """
-import operator
-
 import numpy as np
 
-from .. import _nest, dtypes
+from .. import dtypes
 from ..indexed_slices import dense
 from ..tensor import Variable
-from . import _dispatch
-from ._dispatch import TENSOR_TYPES, as_tensor, emit, normalize_axes, operands, value_of, wrap
+from . import _dispatch, _validate as check
+from ._dispatch import TENSOR_TYPES, emit, value_of, wrap
+from ._quiet import quietly
 
 
 def _own(x, value):
@@ -24,8 +23,8 @@ def _own(x, value):
 
 def reshape(tensor, shape, name=None):
     """``tensor`` with a new shape of the same size (one entry may be -1)."""
-    x = as_tensor(tensor)
-    shape = _shape_tuple(shape)
+    x = check.tensor("reshape", tensor, "tensor")
+    shape = check.shape("reshape", shape, unknown=True)
     try:
         value = np.reshape(x._value, shape)
     except ValueError:
@@ -37,8 +36,8 @@ def reshape(tensor, shape, name=None):
 
 def broadcast_to(input, shape, name=None):
     """``input`` broadcast to ``shape`` (numpy rules)."""
-    x = as_tensor(input)
-    shape = _shape_tuple(shape)
+    x = check.tensor("broadcast_to", input, "input")
+    shape = check.shape("broadcast_to", shape)
     if x.shape == shape and type(x) is not Variable:
         return x
     try:
@@ -52,11 +51,15 @@ def broadcast_to(input, shape, name=None):
 
 def transpose(a, perm=None, conjugate=False, name=None):
     """``a`` with its axes permuted by ``perm`` (reversed when None)."""
-    x = as_tensor(a)
-    perm = tuple(reversed(range(x.ndim))) if perm is None else _shape_tuple(perm)
-    if sorted(perm) != list(range(x.ndim)):
-        raise ValueError(f"transpose: perm {perm} is not a permutation of the axes of a "
-                         f"tensor of shape {x.shape}.")
+    x = check.tensor("transpose", a, "a")
+    check.flag("transpose", "conjugate", conjugate)
+    if perm is None:
+        perm = tuple(reversed(range(x.ndim)))
+    else:
+        given, perm = perm, tuple(check.shape("transpose", perm, "perm"))
+        if sorted(perm) != list(range(x.ndim)):
+            raise ValueError(f"transpose: perm {perm} is not a permutation of the axes of a "
+                             f"tensor of shape {x.shape}. {check.received('perm', given)}")
 
     def grad(g, _):
         return (transpose(g, tuple(perm.index(i) for i in range(len(perm)))),)
@@ -65,19 +68,19 @@ def transpose(a, perm=None, conjugate=False, name=None):
 
 def expand_dims(input, axis, name=None):
     """``input`` with a new axis of size 1 inserted at ``axis``."""
-    x = as_tensor(input)
-    a = _axis("expand_dims", axis, x.ndim + 1)
+    x = check.tensor("expand_dims", input, "input")
+    a = check.axis("expand_dims", axis, x.ndim + 1, rank=x.ndim)
     return emit("expand_dims", _own(x, np.expand_dims(x._value, a)), (x,),
                 lambda g, _: (reshape(g, x.shape),), saves=False)
 
 
 def squeeze(input, axis=None, name=None):
     """``input`` without its size-1 axes (only those in ``axis`` when given)."""
-    x = as_tensor(input)
+    x = check.tensor("squeeze", input, "input")
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     else:
-        axes = normalize_axes("squeeze", axis, x.ndim)
+        axes = check.axes("squeeze", axis, x.ndim)
         for i in axes:
             if x.shape[i] != 1:
                 raise ValueError(f"squeeze: cannot squeeze axis {i} of size {x.shape[i]} "
@@ -90,11 +93,12 @@ def squeeze(input, axis=None, name=None):
 
 def concat(values, axis, name=None):
     """The tensors in ``values`` joined along an existing ``axis``."""
-    xs = _tensor_list("concat", values if isinstance(values, (list, tuple)) else [values])
+    single = type(values) in TENSOR_TYPES or isinstance(values, np.ndarray)
+    xs = _tensor_list("concat", [values] if single else check.tensor_list("concat", values))
     if xs[0].ndim == 0:
         raise ValueError("concat: cannot concatenate scalars (rank 0 tensors); "
                          "use mtf.stack.")
-    a = _axis("concat", axis, xs[0].ndim)
+    a = check.axis("concat", axis, xs[0].ndim)
     try:
         value = np.concatenate([x._value for x in xs], axis=a)
     except ValueError:
@@ -107,11 +111,8 @@ def concat(values, axis, name=None):
 
 def stack(values, axis=0, name=None):
     """The same-shaped tensors in ``values`` joined along a new ``axis``."""
-    if not isinstance(values, (list, tuple)):
-        raise TypeError(f"stack: values must be a list or tuple of tensors. "
-                        f"Received: {type(values).__name__}")
-    xs = _tensor_list("stack", values)
-    a = _axis("stack", axis, xs[0].ndim + 1)
+    xs = _tensor_list("stack", check.tensor_list("stack", values))
+    a = check.axis("stack", axis, xs[0].ndim + 1, rank=xs[0].ndim)
     shapes = [x.shape for x in xs]
     if shapes.count(shapes[0]) != len(shapes):
         raise ValueError(f"stack: all tensors must have the same shape. Received shapes "
@@ -127,11 +128,11 @@ def stack(values, axis=0, name=None):
 
 def unstack(value, num=None, axis=0, name=None):
     """The list of slices of ``value`` along ``axis`` (that axis removed)."""
-    x = as_tensor(value)
+    x = check.tensor("unstack", value, "value")
     if x.ndim == 0:
         raise ValueError("unstack: cannot unstack a scalar (rank 0) tensor.")
-    a = _axis("unstack", axis, x.ndim)
-    if num is not None and num != x.shape[a]:
+    a = check.axis("unstack", axis, x.ndim)
+    if num is not None and check.integer("unstack", "num", num, low=0) != x.shape[a]:
         raise ValueError(f"unstack: num={num} does not match axis {a} of size "
                          f"{x.shape[a]} in a tensor of shape {x.shape}.")
     lead = (slice(None),) * a
@@ -140,10 +141,12 @@ def unstack(value, num=None, axis=0, name=None):
 
 def split(value, num_or_size_splits, axis=0, num=None, name=None):
     """``value`` cut along ``axis`` into equal pieces or pieces of given sizes."""
-    x = as_tensor(value)
+    x = check.tensor("split", value, "value")
+    if num is not None:
+        check.integer("split", "num", num, low=0)
     if x.ndim == 0:
         raise ValueError("split: cannot split a scalar (rank 0) tensor.")
-    a = _axis("split", axis, x.ndim)
+    a = check.axis("split", axis, x.ndim)
     sizes = _split_sizes(num_or_size_splits, a, x.shape)
     return list(_pieces(x, a, sizes, (True,) * len(sizes)))
 
@@ -160,31 +163,36 @@ def _pieces(x, axis, sizes, needs):
 def _split_sizes(spec, axis, shape):
     """Piece sizes for ``split``: n equal pieces, or a list with at most one -1."""
     dim = shape[axis]
-    if type(spec) in TENSOR_TYPES and spec.ndim == 0 or isinstance(spec, (int, np.integer)):
-        n = int(value_of(spec))
+    if not isinstance(spec, (list, tuple)) and np.ndim(value_of(spec)) == 0:
+        n = check.integer("split", "num_or_size_splits", spec)
         if n <= 0 or dim % n:
             raise ValueError(f"split: axis {axis} of size {dim} (shape {shape}) cannot be "
-                             f"split into {n} equal pieces.")
+                             f"split into {n} equal pieces. "
+                             f"{check.received('num_or_size_splits', spec)}")
         return [dim // n] * n
-    sizes = list(_shape_tuple(spec))
+    sizes = list(check.shape("split", spec, "num_or_size_splits", unknown=True))
+    if not sizes:
+        raise ValueError(f"split: size_splits must not be empty. "
+                         f"{check.received('num_or_size_splits', spec)}")
     if sizes.count(-1) > 1 or any(n < -1 for n in sizes):
         raise ValueError(f"split: size_splits {sizes} may hold at most one -1 and "
                          f"otherwise non-negative sizes.")
     if -1 in sizes:
         sizes[sizes.index(-1)] = dim - sum(sizes) - 1
     if sum(sizes) != dim or min(sizes, default=0) < 0:
-        raise ValueError(f"split: size_splits {list(_shape_tuple(spec))} do not add up to "
+        raise ValueError(f"split: size_splits {list(value_of(spec))} do not add up to "
                          f"{dim}, the size of axis {axis} of a tensor of shape {shape}.")
     return sizes
 
 
 def tile(input, multiples, name=None):
     """``input`` repeated ``multiples[i]`` times along each axis i."""
-    x = as_tensor(input)
-    reps = _shape_tuple(multiples)
-    if len(reps) != x.ndim or any(m < 0 for m in reps):
+    x = check.tensor("tile", input, "input")
+    reps = check.shape("tile", multiples, "multiples")
+    if len(reps) != x.ndim:
         raise ValueError(f"tile: multiples {reps} must hold one non-negative count per "
                          f"axis of the input of shape {x.shape}.")
+    check.shape("tile", tuple(m * n for m, n in zip(reps, x.shape)), "multiples")
     folded = tuple(n for pair in zip(reps, x.shape) for n in pair)
     rep_axes = tuple(range(0, 2 * x.ndim, 2))
 
@@ -199,19 +207,19 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     Modes as TensorFlow: CONSTANT fills with ``constant_values``, REFLECT mirrors
     without the edge (pads < size), SYMMETRIC mirrors with it (pads <= size).
     """
-    x = as_tensor(tensor)
-    kind = mode.upper() if isinstance(mode, str) else mode
+    x = check.tensor("pad", tensor, "tensor")
+    kind = mode.upper() if isinstance(mode, str) else None
     if kind not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
         raise ValueError(f'pad: mode must be "CONSTANT", "REFLECT" or "SYMMETRIC". '
                          f"Received: mode={mode!r}")
     pads = _paddings(x, paddings, kind)
     if kind == "CONSTANT":
-        fill = value_of(operands("pad", x, constant_values)[1])
+        fill = value_of(check.pair("pad", x, constant_values)[1])
         if np.ndim(fill) != 0:
             raise ValueError(f"pad: constant_values must be a scalar. Received shape "
                              f"{np.shape(fill)}.")
         key = tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, x.shape))
-        return emit("pad", np.pad(x._value, pads, constant_values=fill), (x,),
+        return emit("pad", quietly(_pad_constant, x._value, pads, fill), (x,),
                     lambda g, _: (_strided("pad_grad", g, key),), saves=False)
 
     def grad(g, _):
@@ -220,12 +228,29 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     return emit("pad", np.pad(x._value, pads, mode=kind.lower()), (x,), grad, saves=False)
 
 
+def _pad_constant(value, pads, fill):
+    """np.pad with a constant; a Python int fill beyond the dtype raises ValueError."""
+    try:
+        return np.pad(value, pads, constant_values=fill)
+    except OverflowError:
+        raise ValueError(f"pad: constant_values {fill} does not fit the dtype "
+                         f"{value.dtype}. Received: constant_values={fill!r}") from None
+
+
 def _paddings(x, paddings, kind):
     """``paddings`` as a validated list of (before, after) pairs."""
-    p = np.asarray(value_of(paddings))
-    if p.size == 0 and x.ndim == 0:
+    p = paddings._value if type(paddings) in TENSOR_TYPES else paddings
+    try:
+        p = np.asarray(p)
+    except ValueError:   # ragged nested lists
+        p = np.zeros((0, 3), np.int64)
+    if p.size == 0 and x.ndim == 0 and p.dtype.kind in "iuf":
         return []
-    if p.shape != (x.ndim, 2) or p.dtype.kind not in "iu" or (p < 0).any():
+    if p.dtype.kind not in "iu":
+        raise TypeError(f"pad: paddings must be ints, a [{x.ndim}, 2] array of them. "
+                        f"{check.received('paddings', paddings)}")
+    if (p.shape != (x.ndim, 2) or p.dtype.kind not in "iu" or (p < 0).any()
+            or (p > 2**62).any()):
         raise ValueError(f"pad: paddings must be a [{x.ndim}, 2] array of non-negative "
                          f"ints for a tensor of shape {x.shape}. Received: "
                          f"paddings={p.tolist()!r}")
@@ -233,7 +258,9 @@ def _paddings(x, paddings, kind):
     if slack is not None and (p > np.array(x.shape)[:, None] - slack).any():
         raise ValueError(f"pad: {kind} paddings {p.tolist()} must be "
                          f"{'<' if slack else '<='} the axis sizes {x.shape}.")
-    return [(int(lo), int(hi)) for lo, hi in p]
+    pads = [(int(lo), int(hi)) for lo, hi in p]
+    check.shape("pad", tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pads)), "paddings")
+    return pads
 
 
 # ------------------------------------------------------ basic slicing
@@ -257,33 +284,35 @@ def _unstrided(g, key, shape):
 
 # ------------------------------------------- shape queries (no gradient)
 
+_INDEX_DTYPES = (dtypes.int32, dtypes.int64)
+
+
 def shape(input, out_type=dtypes.int32, name=None):
-    """The shape of ``input`` as a 1-D int32 tensor."""
-    return wrap(np.array(as_tensor(input).shape, dtypes.as_dtype(out_type)))
+    """The shape of ``input`` as a 1-D int32 (or int64) tensor."""
+    out_type = check.dtype("shape", out_type, "out_type", _INDEX_DTYPES)
+    return wrap(_index_array("shape", check.tensor("shape", input, "input").shape, out_type))
 
 
 def size(input, out_type=dtypes.int32, name=None):
-    """The number of elements of ``input`` as an int32 scalar tensor."""
-    return wrap(np.array(as_tensor(input).size, dtypes.as_dtype(out_type)))
+    """The number of elements of ``input`` as an int32 (or int64) scalar tensor."""
+    out_type = check.dtype("size", out_type, "out_type", _INDEX_DTYPES)
+    return wrap(_index_array("size", check.tensor("size", input, "input").size, out_type))
 
 
 def rank(input, name=None):
     """The number of axes of ``input`` as an int32 scalar tensor."""
-    return wrap(np.array(as_tensor(input).ndim, dtypes.int32))
+    return wrap(np.array(check.tensor("rank", input, "input").ndim, dtypes.int32))
+
+
+def _index_array(op, value, dtype):
+    """``value`` (sizes) as an array of ``dtype``; sizes past int32 need int64 (TF)."""
+    if max(np.ravel(value), default=0) > np.iinfo(dtype).max:
+        raise ValueError(f"{op}: a size in {value} does not fit {dtype}; ask for "
+                         f"out_type=mtf.int64. Received: out_type={dtype}")
+    return np.array(value, dtype)
 
 
 # ------------------------------------------------------------ helpers
-
-def _axis(op, axis, ndim):
-    """One axis in [-ndim, ndim) as a non-negative int."""
-    try:
-        a = operator.index(value_of(axis))
-    except TypeError:
-        raise TypeError(f"{op}: axis must be an int. Received: axis={axis!r}") from None
-    if not -ndim <= a < ndim:
-        raise ValueError(f"{op}: axis {a} is out of range [{-ndim}, {ndim}).")
-    return a % ndim
-
 
 def _tensor_list(op, values):
     """``values`` as Tensors of one dtype, by the rules of ``operands``.
@@ -292,26 +321,21 @@ def _tensor_list(op, values):
     tensors of different dtypes raise ``TypeError``; IndexedSlices are densified.
     """
     if not values:
-        raise ValueError(f"{op}: expected a non-empty list of tensors.")
+        raise ValueError(f"{op}: expected a non-empty list of tensors. Received: values=[]")
     values = [dense(v) for v in values]
     ref = next((v for v in values if type(v) in TENSOR_TYPES or isinstance(v, np.ndarray)),
                values[0])
-    ref = as_tensor(ref)
-    return [as_tensor(operands(op, ref, v)[1], ref.dtype) for v in values]
+    ref = check.tensor(op, ref, "values")
+    out = []
+    for v in values:
+        v = check.pair(op, ref, v)[1]
+        out.append(v if type(v) in TENSOR_TYPES else _dispatch.as_tensor(v, ref.dtype))
+    return out
 
 
-def _shape_tuple(shape):
-    """A shape given as int, list, tuple, array or Tensor, as a tuple of ints."""
-    if type(shape) is tuple or type(shape) is list:
-        try:
-            return tuple([operator.index(n) for n in shape])
-        except TypeError:
-            pass
-    if hasattr(shape, "_value"):
-        shape = shape._value
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    return tuple(int(n) for n in _nest.flatten(list(np.asarray(shape).reshape(-1))))
+def _shape_tuple(shape, op="shape", what="shape"):
+    """A shape (int, sequence, 1-D integer array or Tensor) as a tuple of ints >= 0."""
+    return check.shape(op, shape, what)
 
 
 from . import indexing as _indexing, reduce as _reduce  # noqa: E402

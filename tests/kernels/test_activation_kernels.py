@@ -1,5 +1,6 @@
 """Activation kernels: compiled vs plain Python (py_func) vs numpy formulas."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -71,3 +72,17 @@ def test_wrappers_handle_half_precision_and_views():
     np.testing.assert_allclose(out, np.where(half > 0, half, half * np.float16(0.2)),
                                rtol=1e-3)
     assert K.relu_grad(half, half).dtype == np.float16
+
+
+def test_half_precision_results_past_its_range_are_inf_without_warnings():
+    x = np.array([65000.0, -65000.0, 1.0, np.nan], np.float16)
+    v = x.astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        elu = K.elu(x, 1.5, 0.7)
+        leaky = K.leaky_relu(x, -3.0)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(
+            elu, (1.5 * np.where(v > 0, v, 0.7 * np.expm1(v))).astype(np.float16))
+        np.testing.assert_array_equal(leaky, np.where(v > 0, v, -3.0 * v).astype(np.float16))
+    assert np.isinf(elu[0]) and np.isinf(leaky[1])

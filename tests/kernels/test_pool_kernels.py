@@ -70,3 +70,35 @@ def test_half_precision_keeps_dtype():
     assert out.dtype == np.float16
     np.testing.assert_array_equal(out, pool_ref(x.astype(np.float64), GEOMS[0], np.max))
     assert K.avg_pool(x, GEOMS[1]).dtype == np.float16
+
+
+def argmax_ref(x, geom):
+    """Flat input index of each window's maximum: numpy's argmax, which takes the first
+    NaN if there is one, else the first maximum, in row-major window order."""
+    index = np.arange(x.size).reshape(x.shape)
+    out = np.zeros((x.shape[0], geom[6], geom[7], x.shape[3]), np.int64)
+    for b, i, j, rows, cols in _windows(x, geom):
+        values = x[b, rows, cols].reshape(-1, x.shape[3])
+        flat = index[b, rows, cols].reshape(-1, x.shape[3])
+        out[b, i, j] = flat[np.argmax(values, axis=0), np.arange(x.shape[3])]
+    return out
+
+
+@pytest.mark.parametrize("geom", GEOMS)
+def test_max_pool_nan_wins_in_compiled_and_python_kernels(geom):
+    x = rng.standard_normal((2, 5, 6, 3))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    out, arg = K.max_pool(x, geom)
+    np.testing.assert_array_equal(out, pool_ref(x, geom, np.max))     # np.max keeps NaN
+    np.testing.assert_array_equal(arg, argmax_ref(x, geom))
+    py_out, py_arg = K._max_pool.py_func(x, *geom)
+    np.testing.assert_array_equal(py_out, out)
+    np.testing.assert_array_equal(py_arg, arg)
+
+
+def test_max_pool_huge_window_visits_only_the_image():
+    x = rng.standard_normal((1, 5, 6, 2))
+    huge = (10**9, 10**9, 1, 1, 5 * 10**8, 5 * 10**8, 5, 6)   # SAME-like, mostly padding
+    out, arg = K.max_pool(x, huge)       # looping over the whole window takes minutes
+    np.testing.assert_array_equal(out, np.broadcast_to(x.max(axis=(1, 2)), out.shape))
+    assert K.avg_pool(x, huge).shape == out.shape

@@ -47,6 +47,67 @@ def test_range_errors():
         mtf.range([1, 2])
 
 
+def _tf_range_length(start, limit, delta, dtype):
+    """TensorFlow's RangeOp size for floats: ceil(|(limit - start) / delta|), with the
+    arguments first cast to ``dtype`` and the arithmetic done in it."""
+    s, lim, d = (np.asarray(v, dtype)[()] for v in (start, limit, delta))
+    return int(np.ceil(np.abs((lim - s) / d)))
+
+
+def _range_grid():
+    """(start, limit, delta) with limits at decimal multiples of delta: the cases
+    where float32 rounding decides whether the last element exists."""
+    for start in (0.0, 0.1, -0.3, 1.5, 2.2, -1.7):
+        for step in (0.1, 0.2, 0.3, 0.25, 0.7, 1.1):
+            for k in range(0, 12):
+                for sign in (1, -1):
+                    yield start, round(start + sign * k * step, 10), sign * step
+
+
+@pytest.mark.parametrize("dtype", [mtf.float32, mtf.float64])
+def test_range_float_length_is_tensorflows_over_a_grid(dtype):
+    cases = list(_range_grid())
+    assert len(cases) == 864
+    for start, limit, delta in cases:
+        out = mtf.range(start, limit, delta, dtype=dtype)
+        n = _tf_range_length(start, limit, delta, dtype)
+        assert out.shape == (n,), (start, limit, delta, out.shape, n)
+        expected = np.float64(np.float32(start) if dtype == mtf.float32 else start) + \
+            np.arange(n) * np.float64(np.float32(delta) if dtype == mtf.float32 else delta)
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_range_quoted_cases():
+    assert mtf.range(0.1, 1.1, 0.1).shape == (10,)    # tf.range: 10 elements, ends at 1.0
+    np.testing.assert_allclose(mtf.range(0.1, 1.1, 0.1).numpy()[-1], 1.0, rtol=1e-6)
+    assert mtf.range(0, 0.6, 0.1).shape == (6,)
+
+
+@pytest.mark.parametrize("start, limit, delta", [
+    (0, 10, 3), (10, 0, -3), (-2**31, 2**31 - 1, 2**30), (5, 5, 1), (-7, 8, 5),
+    (2**31 - 3, -2**31, -(2**30) - 1), (0, 2**40, 2**37), (-2**62, 2**62, 2**61 + 3)])
+def test_range_integer_length_and_values_are_exact(start, limit, delta):
+    expected = list(range(start, limit, delta))       # Python's range: exact integers
+    out = mtf.range(start, limit, delta)
+    assert out.numpy().tolist() == expected
+
+
+@pytest.mark.parametrize("args, exc, words", [
+    ((0.0, float("nan"), 0.5), ValueError, ["range", "finite"]),
+    ((0.0, float("inf"), 0.5), ValueError, ["range", "finite"]),
+    ((0.0, 1.0, float("nan")), ValueError, ["range", "finite"]),
+    ((0.0, 1e30, 1e-30), ValueError, ["range", "elements"]),
+    ((0.5, 3, 1, mtf.int32), TypeError, ["range", "float", "int32"]),
+    ((True,), TypeError, ["range", "bool"]),
+    ((None,), TypeError, ["range"]),
+])
+def test_range_rejects_what_tensorflow_rejects(args, exc, words):
+    with pytest.raises(exc) as info:
+        mtf.range(*args)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
 def test_eye_with_columns_and_batch_shape():
     np.testing.assert_array_equal(mtf.eye(3).numpy(), np.identity(3))
     e = mtf.eye(2, 3, batch_shape=[4], dtype=mtf.int32)

@@ -1,4 +1,6 @@
 """dropout and moments: values, statistics, gradients (moments to 2nd order), errors."""
+import re
+
 import numpy as np
 import pytest
 
@@ -68,10 +70,13 @@ def test_dropout_keeps_float32():
     assert nn.dropout(np.ones(4, np.float32), 0.5).dtype == np.float32
 
 
-@pytest.mark.parametrize("rate", [1.0, -0.1, 1.5, "half", None])
-def test_dropout_rate_must_be_in_unit_interval(rate):
-    with pytest.raises(ValueError, match=r"dropout: rate must be a number in \[0, 1\)\. "
-                                         r"Received: rate=" + repr(rate)):
+@pytest.mark.parametrize("rate, exc", [(1.0, ValueError), (-0.1, ValueError),
+                                       (1.5, ValueError), (float("nan"), ValueError),
+                                       ("half", TypeError), (None, TypeError),
+                                       (True, TypeError), ([0.5], TypeError)])
+def test_dropout_rate_must_be_in_unit_interval(rate, exc):
+    with pytest.raises(exc, match=r"dropout: rate must be a number in \[0, 1\)\. "
+                                  r"Received: rate=" + re.escape(repr(rate))):
         nn.dropout(np.ones(3), rate)
 
 
