@@ -3,7 +3,7 @@ from .. import initializers
 from ..module import Module
 from ..nn import moments
 from ..ops import add, multiply, negative, reshape, rsqrt, stop_gradient
-from ..ops._dispatch import normalize_axes
+from ..ops._validate import axes as normalize_axes
 from ..tensor import Variable
 from ._utils import build, check_size, create_scale_offset, float_input
 
@@ -31,7 +31,7 @@ class BatchNorm(Module):
             raise ValueError(f"BatchNorm: momentum must be in [0, 1]. Received: "
                              f"momentum={momentum!r}")
         if isinstance(axis, bool) or not isinstance(axis, int):
-            raise ValueError(f"BatchNorm: axis must be an int (the channel axis). "
+            raise TypeError(f"BatchNorm: axis must be an int (the channel axis). "
                              f"Received: axis={axis!r}")
         self.momentum = momentum
         self.eps = eps

@@ -2,7 +2,7 @@
 from ..module import Module
 from ..nn import moments
 from ..ops import add, multiply, reshape, rsqrt, subtract
-from ..ops._dispatch import normalize_axes
+from ..ops._validate import axes as normalize_axes
 from ._utils import build, create_scale_offset, float_input
 
 

@@ -179,22 +179,4 @@ def float_input(op, x):
     return x
 
 
-def normalize_axes(op, axis, ndim):
-    """``axis`` (None, int or sequence) as None or a sorted tuple of axes >= 0."""
-    if axis is None:
-        return None
-    if type(axis) in TENSOR_TYPES:
-        axis = axis._value.tolist()
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a!r} is out of range for a tensor of rank "
-                             f"{ndim}.")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis!r}.")
-    return tuple(sorted(out))
-
-
 from . import reduce as _reduce, shape as _shape  # noqa: E402

@@ -98,7 +98,7 @@ def test_bad_momentum_raises(momentum):
 
 
 def test_bad_axis_raises():
-    with pytest.raises(ValueError, match="BatchNorm: axis must be an int"):
+    with pytest.raises(TypeError, match="BatchNorm: axis must be an int"):
         mtf.layers.BatchNorm(axis=(1, 2))
 
 

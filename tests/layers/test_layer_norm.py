@@ -78,3 +78,11 @@ def test_changed_shape_raises():
 def test_bad_axis_raises():
     with pytest.raises(ValueError, match="LayerNorm: axis 2 is out of range"):
         mtf.layers.LayerNorm(axis=2)(np.ones((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("layer", [mtf.layers.LayerNorm, mtf.layers.BatchNorm])
+@pytest.mark.parametrize("axis", [True, 1.0, "1", [1, True]])
+def test_axis_of_the_wrong_kind_raises_instead_of_meaning_axis_1(layer, axis):
+    """A bool or float axis is a mistake, not axis 1 (the shared axis checker of the ops)."""
+    with pytest.raises(TypeError, match=rf"{layer.__name__}: axis must be an int"):
+        layer(axis=axis)(np.ones((2, 3), np.float32))
