@@ -2,13 +2,6 @@
 
 Every public name is listed here explicitly; nothing is generated at import.
 """
-import os as _os
-
-# numba's parallel kernels run on OpenMP, whose idle threads spin by default and
-# take the cores BLAS needs for the next matmul (an MLP step ran 3x slower). The
-# policy is read once, when the first library loads the OpenMP runtime, so it is
-# set here, before any kernel runs; a value the user set is kept.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .dtypes import bool_ as bool, float16, float32, float64, int32, int64  # noqa: F401
 from .tensor import Tensor, Variable  # noqa: F401
 from ._context import name_scope  # noqa: F401

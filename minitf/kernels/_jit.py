@@ -4,6 +4,7 @@ import threading
 
 _pending_helpers = []          # @helper functions numba has not been told about yet
 _helpers_lock = threading.Lock()
+_compile_lock = threading.RLock()   # re-entrant: a kernel's compilation may run another
 
 
 class kernel:
@@ -11,7 +12,7 @@ class kernel:
 
     After compiling, the kernel replaces itself in its module's globals with the
     numba dispatcher, so later calls from that module cost nothing extra.
-    Keyword options (``parallel``, ...) pass to numba; ``fastmath`` is never set
+    Keyword options (``nogil``, ...) pass to numba; ``fastmath`` is never set
     because it changes results. ``py_func`` is the plain-Python reference.
     """
 
@@ -23,7 +24,7 @@ class kernel:
             self.__name__, self.__doc__ = fn.__name__, fn.__doc__
 
     def __call__(self, *args):
-        if self.py_func is None:      # used as @kernel(parallel=True)
+        if self.py_func is None:      # used as @kernel(nogil=True)
             return type(self)(args[0], **self._options)
         compiled = self._compiled
         if compiled is None:
@@ -31,14 +32,20 @@ class kernel:
         return compiled(*args)
 
     def _compile(self):
+        with _compile_lock:            # threads racing to a first call compile once
+            if self._compiled is None:
+                self._compiled = self._dispatcher()
+        return self._compiled
+
+    def _dispatcher(self):
         import numba
         _register_helpers()
         fn = self.py_func
-        self._compiled = numba.njit(cache=True, **self._options)(fn)
+        compiled = numba.njit(cache=True, **self._options)(fn)
         namespace = sys.modules[fn.__module__].__dict__
         if namespace.get(fn.__name__) is self:
-            namespace[fn.__name__] = self._compiled
-        return self._compiled
+            namespace[fn.__name__] = compiled
+        return compiled
 
 
 def helper(fn):

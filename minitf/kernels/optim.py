@@ -12,23 +12,19 @@ scalars are numpy scalars of that dtype (so float32 math stays float32).
 Integer literals never meet floats in the bodies, for the same reason.
 Numbers equal the numpy references below to the last bit: every operation
 is a correctly rounded IEEE one (no fastmath, no contraction into FMA), so
-the serial, parallel and reference versions agree exactly. (The exception is
+the whole-array, chunked (threaded) and reference versions agree exactly. (The exception is
 FTRL with a learning_rate_power other than -0.5, which calls the C library's
 ``pow``.)
 """
 import numpy as np
 
-from ._parallel import kernel_pair, run  # noqa: F401  (run: how the optimizers call them)
-
-# The bodies loop with ``prange``: ``range`` until a compilation installs
-# numba.prange here (see _parallel.py).
-prange = range
+from ._parallel import chunked_kernel, run  # noqa: F401  (run: how the optimizers call them)
 
 
 # ---- SGD: p -= lr * g;  momentum: m = mom*m - lr*g, p += m (nesterov: p += mom*m - lr*g)
 
 def _sgd_body(p, g, out, add, lr, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         d = -(g[i] * lr)
         if wdlr != 0:
             d -= p[i] * wdlr
@@ -44,7 +40,7 @@ def sgd_reference(p, g, out, add, lr, wdlr):
 
 
 def _sgd_momentum_body(p, g, m, out, add, lr, mom, nesterov, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         mi = m[i] * mom - g[i] * lr
         m[i] = mi
         d = mi * mom - g[i] * lr if nesterov else mi
@@ -67,7 +63,7 @@ def sgd_momentum_reference(p, g, m, out, add, lr, mom, nesterov, wdlr):
 #      the compiled loop from vectorizing.
 
 def _rmsprop_body(p, g, v, out, add, lr, rho, omr, eps, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         gi = g[i]
         vi = rho * v[i] + omr * (gi * gi)
         v[i] = vi
@@ -88,7 +84,7 @@ def rmsprop_reference(p, g, v, out, add, lr, rho, omr, eps, wdlr):
 
 def _rmsprop_general_body(p, g, v, a, mo, out, add, lr, rho, omr, mom, eps, centered,
                           use_momentum, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         gi = g[i]
         vi = rho * v[i] + omr * (gi * gi)
         v[i] = vi
@@ -129,7 +125,7 @@ def rmsprop_general_reference(p, g, v, a, mo, out, add, lr, rho, omr, mom, eps, 
 # ---- Adagrad: acc += g^2; p -= lr*g / sqrt(acc + eps)
 
 def _adagrad_body(p, g, acc, out, add, lr, eps, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         gi = g[i]
         ai = acc[i] + gi * gi
         acc[i] = ai
@@ -152,7 +148,7 @@ def adagrad_reference(p, g, acc, out, add, lr, eps, wdlr):
 #      Edx = rho*Edx + (1-rho)*dx^2; p += lr*dx
 
 def _adadelta_body(p, g, eg, edx, out, add, lr, rho, omr, eps, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         gi = g[i]
         egi = rho * eg[i] + omr * (gi * gi)
         eg[i] = egi
@@ -180,7 +176,7 @@ def adadelta_reference(p, g, eg, edx, out, add, lr, rho, omr, eps, wdlr):
 #      flag guarding the vh accesses would stop the loop from vectorizing)
 
 def _adam_body(p, g, m, v, out, add, omb1, omb2, alpha, eps, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * omb1
         vi = v[i] + (gi * gi - v[i]) * omb2
@@ -203,7 +199,7 @@ def adam_reference(p, g, m, v, out, add, omb1, omb2, alpha, eps, wdlr):
 
 
 def _amsgrad_body(p, g, m, v, vh, out, add, omb1, omb2, alpha, eps, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * omb1
         vi = v[i] + (gi * gi - v[i]) * omb2
@@ -231,7 +227,7 @@ def amsgrad_reference(p, g, m, v, vh, out, add, omb1, omb2, alpha, eps, wdlr):
 # ---- Adamax: m += (g-m)(1-b1); u = max(b2*u, |g|); p -= lr*m / ((1-b1^t)(u+eps))
 
 def _adamax_body(p, g, m, u, out, add, omb1, b2, lr, bc1, eps, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * omb1
         ui = max(b2 * u[i], abs(gi))
@@ -257,7 +253,7 @@ def adamax_reference(p, g, m, u, out, add, omb1, b2, lr, bc1, eps, wdlr):
 
 def _nadam_body(p, g, m, v, out, add, omb1, omb2, u1, om_p1, om_u0, om_p0, om_b2t,
                 lr, eps, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * omb1
         vi = v[i] + (gi * gi - v[i]) * omb2
@@ -287,7 +283,7 @@ def nadam_reference(p, g, m, v, out, add, omb1, omb2, u1, om_p1, om_u0, om_p0, o
 #      w = (clip(z, -l1, l1) - z) / (n'^-c/lr + 2*l2)   (c = learning_rate_power)
 
 def _ftrl_body(p, g, acc, lin, out, add, lr, neg_power, l1, two_l2, two_l2s, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         pi = p[i]
         if wdlr != 0:
             pi = pi - pi * wdlr
@@ -326,7 +322,7 @@ def ftrl_reference(p, g, acc, lin, out, add, lr, neg_power, l1, two_l2, two_l2s,
 # ---- Lion: p -= lr * sign(b1*m + (1-b1)*g); m = b2*m + (1-b2)*g
 
 def _lion_body(p, g, m, out, add, lr, b1, omb1, b2, omb2, wdlr):
-    for i in prange(g.size):
+    for i in range(g.size):
         gi = g[i]
         mi = m[i]
         d = -(lr * np.sign(mi * b1 + gi * omb1))
@@ -348,7 +344,7 @@ def lion_reference(p, g, m, out, add, lr, b1, omb1, b2, omb2, wdlr):
 # ---- Weight EMA after an update u: avg = mom*avg + (1-mom)*(p+u); on overwrite u = avg - p
 
 def _ema_body(p, u, avg, add, mom, omm, overwrite):
-    for i in prange(u.size):
+    for i in range(u.size):
         ai = mom * avg[i] + omm * (p[i] + u[i])
         avg[i] = ai
         if overwrite:
@@ -375,17 +371,17 @@ def _finish(p, d, out, add, wdlr=0):
         out[...] = d
 
 
-SGD = kernel_pair(_sgd_body)
-SGD_MOMENTUM = kernel_pair(_sgd_momentum_body)
-RMSPROP = kernel_pair(_rmsprop_body)
-RMSPROP_GENERAL = kernel_pair(_rmsprop_general_body)
-ADAGRAD = kernel_pair(_adagrad_body)
-ADADELTA = kernel_pair(_adadelta_body)
-ADAM = kernel_pair(_adam_body)
-AMSGRAD = kernel_pair(_amsgrad_body)
-ADAMAX = kernel_pair(_adamax_body)
-NADAM = kernel_pair(_nadam_body)
-FTRL = kernel_pair(_ftrl_body)
-LION = kernel_pair(_lion_body)
-EMA = kernel_pair(_ema_body)
+SGD = chunked_kernel(_sgd_body)
+SGD_MOMENTUM = chunked_kernel(_sgd_momentum_body)
+RMSPROP = chunked_kernel(_rmsprop_body)
+RMSPROP_GENERAL = chunked_kernel(_rmsprop_general_body)
+ADAGRAD = chunked_kernel(_adagrad_body)
+ADADELTA = chunked_kernel(_adadelta_body)
+ADAM = chunked_kernel(_adam_body)
+AMSGRAD = chunked_kernel(_amsgrad_body)
+ADAMAX = chunked_kernel(_adamax_body)
+NADAM = chunked_kernel(_nadam_body)
+FTRL = chunked_kernel(_ftrl_body)
+LION = chunked_kernel(_lion_body)
+EMA = chunked_kernel(_ema_body)
 

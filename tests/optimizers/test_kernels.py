@@ -1,8 +1,13 @@
 """Fused optimizer kernels: compiled == plain-Python body == numpy reference, bit for bit.
 
-Also: the parallel compilation equals the serial one bit for bit, and the two
-modes (add in place / write the increment) give p + d identically.
+Also: a run cut into chunks on the thread pool equals one call bit for bit, and
+the two modes (add in place / write the increment) give p + d identically.
 """
+import os
+import subprocess
+import sys
+import threading
+
 import numpy as np
 import pytest
 
@@ -13,7 +18,7 @@ def _bits(a):
     return a.view(np.uint64 if a.dtype == np.float64 else np.uint32)
 
 
-# name -> (kernel pair, numpy reference, number of slots, the rest of the arguments)
+# name -> (kernel, numpy reference, number of slots, the rest of the arguments)
 SPECS = {
     "sgd": (k.SGD, k.sgd_reference, 0, lambda dt: (dt(0.1), dt(0.0))),
     "sgd-decay": (k.SGD, k.sgd_reference, 0, lambda dt: (dt(0.1), dt(0.003))),
@@ -77,9 +82,9 @@ def _call(fn, n_slots, rest, dtype, n, add, seed=0):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_kernel_equals_python_body_and_numpy_reference(name, dtype, add):
-    pair, reference, n_slots, rest = SPECS[name]
+    kern, reference, n_slots, rest = SPECS[name]
     results = [_call(f, n_slots, rest, dtype, 41, add)
-               for f in (pair[0], pair[0].py_func, reference)]
+               for f in (kern, kern.py_func, reference)]
     compiled = results[0]
     for other in results[1:]:
         np.testing.assert_array_equal(_bits(compiled[0]), _bits(other[0]))
@@ -93,17 +98,19 @@ def test_kernel_equals_python_body_and_numpy_reference(name, dtype, add):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_parallel_equals_serial_and_modes_agree(name, dtype):
-    pair, _, n_slots, rest = SPECS[name]
-    n = 3 * 7919     # not a multiple of any vector width
-    serial = _call(pair[0], n_slots, rest, dtype, n, True, seed=3)
-    parallel = _call(pair[1], n_slots, rest, dtype, n, True, seed=3)
-    np.testing.assert_array_equal(_bits(serial[0]), _bits(parallel[0]))
-    for a, b in zip(serial[2], parallel[2]):
+def test_chunked_run_equals_one_call_and_modes_agree(name, dtype, monkeypatch):
+    kern, _, n_slots, rest = SPECS[name]
+    n = 3 * 7919     # not a multiple of any vector width or of the chunk count
+    whole = _call(kern, n_slots, rest, dtype, n, True, seed=3)
+    monkeypatch.setattr(_parallel, "PARALLEL_MIN", 1000)
+    monkeypatch.setattr(_parallel, "_cpu_count", lambda: 5)
+    chunked = _call(lambda *a: k.run(kern, *a), n_slots, rest, dtype, n, True, seed=3)
+    np.testing.assert_array_equal(_bits(whole[0]), _bits(chunked[0]))
+    for a, b in zip(whole[2], chunked[2]):
         np.testing.assert_array_equal(_bits(a), _bits(b))
     p0, _, _ = _arrays(n_slots, n, dtype, 3)
-    increments = _call(pair[1], n_slots, rest, dtype, n, False, seed=3)[1]
-    np.testing.assert_array_equal(_bits(p0 + increments), _bits(serial[0]))
+    increments = _call(lambda *a: k.run(kern, *a), n_slots, rest, dtype, n, False, seed=3)[1]
+    np.testing.assert_array_equal(_bits(p0 + increments), _bits(whole[0]))
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
@@ -113,7 +120,7 @@ def test_ema_kernel(dtype, overwrite):
     p, u, avg = (rng.normal(size=33).astype(dtype) for _ in range(3))
     dt = np.dtype(dtype).type
     runs = []
-    for fn in (k.EMA[0], k.EMA[0].py_func, k.ema_reference, k.EMA[1]):
+    for fn in (k.EMA, k.EMA.py_func, k.ema_reference):
         arrays = [p.copy(), u.copy(), avg.copy()]
         fn(*arrays, True, dt(0.9), dt(0.1), overwrite)
         runs.append(arrays)
@@ -125,51 +132,80 @@ def test_ema_kernel(dtype, overwrite):
     np.testing.assert_array_equal(runs[0][0], p + (expected_avg - p) if overwrite else p + u)
 
 
-def test_run_picks_threads_only_for_large_arrays(monkeypatch):
+def test_run_uses_threads_only_for_large_arrays(monkeypatch):
+    """One call below the threshold; above it, contiguous chunks that cover the array
+    once, at least PARALLEL_MIN long, one per core at most, the caller's and the pool's."""
     calls = []
 
-    class Spy:
-        def __init__(self, name):
-            self.name = name
+    def spy(out, g):
+        calls.append((threading.get_ident(), g.size))
+        out += 1
 
-        def __call__(self, *args):
-            calls.append(self.name)
+    monkeypatch.setattr(_parallel, "_cpu_count", lambda: 4)
+    n = _parallel.PARALLEL_MIN
+    out = np.zeros(n)
+    k.run(spy, out, out)
+    assert calls == [(threading.get_ident(), n)]
+    for size, parts in [(2 * n - 1, 1), (2 * n, 2), (3 * n + 5, 3), (10 * n, 4)]:
+        calls.clear()
+        out = np.zeros(size)
+        k.run(spy, out, out)
+        assert sorted(s for _, s in calls) == sorted(np.diff(np.linspace(0, size, parts + 1)
+                                                          .astype(int)))
+        assert (len({t for t, _ in calls}) > 1) == (parts > 1)  # the caller runs one chunk
+        np.testing.assert_array_equal(out, 1)
 
-    pair = (Spy("serial"), Spy("parallel"))
-    k.run(pair, np.zeros(3), np.zeros(10))
-    k.run(pair, np.zeros(3), np.zeros(_parallel.PARALLEL_MIN))
-    assert calls == ["serial", "parallel"]
+
+def test_an_error_in_a_chunk_reaches_the_caller(monkeypatch):
+    def fail_on_late_chunks(out, g):
+        if out[0] != 0:
+            raise FloatingPointError(f"chunk at {out[0]}")
+
+    monkeypatch.setattr(_parallel, "_cpu_count", lambda: 3)
+    with pytest.raises(FloatingPointError, match="chunk at"):
+        k.run(fail_on_late_chunks, np.arange(3.0 * _parallel.PARALLEL_MIN),
+              np.zeros(3 * _parallel.PARALLEL_MIN))
+    k.run(lambda out, g: None, np.zeros(3 * _parallel.PARALLEL_MIN),
+          np.zeros(3 * _parallel.PARALLEL_MIN))          # the pool still works
 
 
-PARALLEL_CHECK = """
-import warnings
+NO_PROCESS_WIDE_THREADING = """
+import os, sys, numpy as np
+before = dict(os.environ)
+import minitf as mtf
+v, small = mtf.Variable(np.zeros(1 << 20, np.float32)), mtf.Variable(np.zeros(3, np.float32))
+mtf.optimizers.Adam(0.1).apply_gradients([(mtf.ones_like(v), v), (mtf.ones_like(small), small)])
+assert (v.numpy() == small.numpy()[0]).all() and small.numpy()[0] < -0.0999
+assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())
 import numba
-import numpy as np
-from numba.core.errors import NumbaPerformanceWarning
-from minitf.kernels import optim as k
-
-warnings.simplefilter("error", NumbaPerformanceWarning)
-f = np.float32
-p, g, m, v = (np.ones(8, f) for _ in range(4))
-args = (p, g, m, v, p, True, f(0.1), f(0.001), f(0.001), f(1e-7), f(0.0))
-k.ADAM[0](*args)          # the serial kernel first, and no k.run before either
-k.ADAM[1](*args)
-numba.threading_layer()   # raises unless the parallel kernel started threads
-print("parallel loop ran")
+try:
+    numba.threading_layer()
+except ValueError:
+    print("no threading layer")
 """
 
 
-def test_parallel_kernels_are_parallel_when_compiled_and_when_loaded_from_cache(tmp_path):
-    """A parallel kernel compiled directly (not through run) must see numba.prange,
-    and the serial and parallel compilations must not share a cache entry (if
-    they did, the parallel kernel would load the serial code); the second child
-    process loads both from the cache the first one wrote."""
-    import os
-    import subprocess
-    import sys
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    for _ in range(2):
-        result = subprocess.run([sys.executable, "-c", PARALLEL_CHECK], env=env,
-                                capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert "parallel loop ran" in result.stdout
+def test_kernels_leave_the_environment_and_numbas_threading_layer_alone(tmp_path):
+    """numba's threading layer and OpenMP settings are process-wide: minitf must neither
+    start the layer nor set environment variables (a large Adam step runs threaded)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OMP_")}
+    result = subprocess.run([sys.executable, "-c", NO_PROCESS_WIDE_THREADING], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "no threading layer"
+
+
+def test_the_pool_works_in_a_forked_child(monkeypatch):
+    """A child forked after the pool started has none of its threads: it starts its own."""
+    monkeypatch.setattr(_parallel, "_cpu_count", lambda: 2)
+    big = np.zeros(2 * _parallel.PARALLEL_MIN)
+    k.run(lambda out, g: out.__iadd__(1), big, big)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            k.run(lambda out, g: out.__iadd__(1), big, big)
+            os._exit(0 if (big == 2).all() else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
