@@ -48,32 +48,34 @@ class MultiOutputGrad:
 
 
 def record(name, inputs, out, grad, saves=True):
-    """Record an op on each active tape that tracks one of its inputs."""
+    """Record an op on each active tape that tracks one of its inputs (reading a
+    trainable Variable watches it)."""
     versions = None
     for tape in ctx.tapes:
-        needs = _tracked_inputs(tape, inputs)
-        if needs is None:
-            continue
+        tracked = tape._tracked
+        if len(inputs) == 1:           # the common arities without a comprehension
+            x = inputs[0]
+            if not (id(x) in tracked or type(x) is Variable and tape._auto_watch(x)):
+                continue
+            needs = _ONE_INPUT
+        elif len(inputs) == 2:
+            x, y = inputs
+            needs = (id(x) in tracked or type(x) is Variable and tape._auto_watch(x),
+                     id(y) in tracked or type(y) is Variable and tape._auto_watch(y))
+            if needs == _NEITHER:
+                continue
+        else:
+            needs = tuple([id(x) in tracked or type(x) is Variable and tape._auto_watch(x)
+                           for x in inputs])
+            if True not in needs:
+                continue
         if versions is None:
             versions = _versions(inputs) if saves else ()
         tape._nodes.append((name, inputs, out, grad, versions, ctx.scope, needs))
-        tape._tracked.add(id(out))
+        tracked.add(id(out))
 
 
-_ONE_INPUT = (True,)
-
-
-def _tracked_inputs(tape, inputs):
-    """Which inputs ``tape`` tracks (reading a trainable Variable watches it), or None."""
-    tracked = tape._tracked
-    if len(inputs) == 1:
-        x = inputs[0]
-        if id(x) in tracked or type(x) is Variable and tape._auto_watch(x):
-            return _ONE_INPUT
-        return None
-    needs = tuple([id(x) in tracked or type(x) is Variable and tape._auto_watch(x)
-                   for x in inputs])
-    return needs if True in needs else None
+_ONE_INPUT, _NEITHER = (True,), (False, False)
 
 
 def _versions(inputs):
@@ -246,12 +248,14 @@ def backward(nodes, targets, upstreams, sources):
         prev = grads.get(id(t))
         grads[id(t)] = u if prev is None else add_gradients(prev, u)
     found = {}
+    pop, get = grads.pop, grads.get
     for name, inputs, out, grad, versions, _, needs in reversed(nodes):
-        g = grads.pop(id(out), None)
+        key = id(out)
+        g = pop(key, None)
         if g is None:
             continue
-        if id(out) in source_ids:
-            found[id(out)] = g
+        if key in source_ids:
+            found[key] = g
         if versions:
             _check_versions(name, versions)
         if type(grad) is MultiOutputGrad:
@@ -261,7 +265,7 @@ def backward(nodes, targets, upstreams, sources):
             g = g._densify()
         for x, need, gx in zip(inputs, needs, grad(g, needs)):
             if need and gx is not None:
-                prev = grads.get(id(x))
+                prev = get(id(x))
                 grads[id(x)] = gx if prev is None else add_gradients(prev, gx)
     grads.update(found)
     return grads

@@ -11,6 +11,7 @@ from .. import dtypes
 from .._context import ctx
 from ..tensor import Tensor, Variable, _to_array
 from .. import tape as _tape
+from ._quiet import enter as _quiet_enter, leave as _quiet_leave
 
 _new = object.__new__
 TENSOR_TYPES = frozenset((Tensor, Variable))
@@ -141,6 +142,13 @@ def shape_of(x):
     return x._value.shape if type(x) in TENSOR_TYPES else ()
 
 
+def unbroadcast_like(g, operand):
+    """``g`` summed to the shape of ``operand`` (a Tensor, Variable or Python scalar)."""
+    if type(operand) in TENSOR_TYPES and operand._value.shape == g._value.shape:
+        return g
+    return unbroadcast(g, shape_of(operand))
+
+
 def unbroadcast(g, shape):
     """Sum ``g`` over the axes broadcasting added, so it has ``shape``."""
     if g._value.shape == shape:
@@ -152,20 +160,64 @@ def unbroadcast(g, shape):
 
 
 def binary_op(name, ufunc, x, y, grad, saves=True):
-    """Apply a broadcasting numpy ``ufunc`` to converted operands and emit it."""
+    """Apply a broadcasting numpy ``ufunc`` to converted operands, with numpy's
+    floating-point warnings off, and emit it (the hottest path: emit is inlined).
+    A Python int too big for the tensor's dtype raises ValueError naming the op."""
+    token = _quiet_enter()
     try:
-        value = ufunc(x._value if type(x) in TENSOR_TYPES else x,
-                      y._value if type(y) in TENSOR_TYPES else y)
+        value = ufunc(x._value if type(x) in TENSOR_TYPES else _operand(x, y),
+                      y._value if type(y) in TENSOR_TYPES else _operand(y, x))
     except ValueError:
         raise ValueError(f"{name}: shapes {shape_of(x)} and {shape_of(y)} cannot be "
                          f"broadcast together.") from None
-    out = _new(Tensor)  # emit(), inlined: this is the hottest path
+    except OverflowError:
+        raise int_overflow(name, x, y) from None
+    finally:
+        _quiet_leave(token)
+    out = _new(Tensor)
     out._value = value
     if ctx.tapes:
         _tape.record(name, (x, y), out, grad, saves)
     if numerics_check is not None:
         numerics_check(name, value)
     return out
+
+
+_FLOAT_OPERANDS = {dtypes.float16: {}, dtypes.float32: {}, dtypes.float64: {}}
+
+
+def _operand(number, tensor):
+    """A Python scalar operand for the ufunc. A Python float beside a float tensor
+    becomes a cached 0-d array of the tensor's dtype: the value numpy would convert
+    it to, without numpy's slower conversion on every call. Zeros are not cached
+    (0.0 == -0.0 as keys) and the cache is bounded."""
+    if type(number) is not float or number == 0.0:
+        return number
+    cache = _FLOAT_OPERANDS.get(tensor._value.dtype)
+    if cache is None:
+        return number
+    array = cache.get(number)
+    if array is None:
+        if len(cache) >= 256:
+            cache.clear()
+        array = cache[number] = np.array(number, tensor._value.dtype)
+    return array
+
+
+def int_overflow(op, x, y):
+    """The error for a Python int operand outside the range of the tensor's dtype."""
+    dtype = result_dtype(x, y)
+    what, big = ("x", x) if type(x) is int else ("y", y)
+    info = np.iinfo(dtype) if dtype.kind in "iu" else None
+    limits = f" [{info.min}, {info.max}]" if info is not None else ""
+    return ValueError(f"{op}: the Python int {big} does not fit the {dtype} range{limits} "
+                      f"of the other operand; cast that tensor to a wider dtype first. "
+                      f"Received: {what}={big}")
+
+
+def result_dtype(x, y):
+    """dtype of a binary op's result: that of its Tensor operand (one always is)."""
+    return (x if type(x) in TENSOR_TYPES else y)._value.dtype
 
 
 def float_input(op, x):

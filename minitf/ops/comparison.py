@@ -5,8 +5,8 @@ They return plain Tensors (``wrap``) and record nothing on any tape.
 import numpy as np
 
 from . import _quiet, _validate as check
-from ._dispatch import TENSOR_TYPES, shape_of, value_of, wrap
-from ._arith import arithmetic_pair, int_overflow
+from ._dispatch import TENSOR_TYPES, int_overflow, shape_of, value_of, wrap
+from ._arith import arithmetic_pair
 
 
 def floor(x, name=None):

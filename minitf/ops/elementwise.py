@@ -9,9 +9,9 @@ import numpy as np
 
 from ..kernels import activations
 from . import _quiet, _validate as check
-from ._arith import (arithmetic_pair, int_overflow, numeric, picks_x, quiet_binary,
-                     result_dtype, short)
-from ._dispatch import as_tensor, emit, shape_of, unbroadcast, value_of, wrap
+from ._arith import arithmetic_pair, numeric, picks_x, short
+from ._dispatch import (as_tensor, binary_op, emit, int_overflow, result_dtype, shape_of,
+                        unbroadcast_like, value_of, wrap)
 from ._quiet import quietly
 
 
@@ -22,9 +22,9 @@ def add(x, y, name=None):
     x, y = arithmetic_pair("add", x, y)
 
     def grad(g, needs):
-        return (unbroadcast(g, shape_of(x)) if needs[0] else None,
-                unbroadcast(g, shape_of(y)) if needs[1] else None)
-    return quiet_binary("add", np.add, x, y, grad, saves=False)
+        return (unbroadcast_like(g, x) if needs[0] else None,
+                unbroadcast_like(g, y) if needs[1] else None)
+    return binary_op("add", np.add, x, y, grad, saves=False)
 
 
 def subtract(x, y, name=None):
@@ -32,9 +32,9 @@ def subtract(x, y, name=None):
     x, y = arithmetic_pair("subtract", x, y)
 
     def grad(g, needs):
-        return (unbroadcast(g, shape_of(x)) if needs[0] else None,
-                unbroadcast(-g, shape_of(y)) if needs[1] else None)
-    return quiet_binary("subtract", np.subtract, x, y, grad, saves=False)
+        return (unbroadcast_like(g, x) if needs[0] else None,
+                unbroadcast_like(-g, y) if needs[1] else None)
+    return binary_op("subtract", np.subtract, x, y, grad, saves=False)
 
 
 def multiply(x, y, name=None):
@@ -42,9 +42,9 @@ def multiply(x, y, name=None):
     x, y = arithmetic_pair("multiply", x, y)
 
     def grad(g, needs):
-        return (unbroadcast(g * y, shape_of(x)) if needs[0] else None,
-                unbroadcast(g * x, shape_of(y)) if needs[1] else None)
-    return quiet_binary("multiply", np.multiply, x, y, grad)
+        return (unbroadcast_like(g * y, x) if needs[0] else None,
+                unbroadcast_like(g * x, y) if needs[1] else None)
+    return binary_op("multiply", np.multiply, x, y, grad)
 
 
 def divide(x, y, name=None):
@@ -52,9 +52,9 @@ def divide(x, y, name=None):
     x, y = arithmetic_pair("divide", x, y)
 
     def grad(g, needs):
-        return (unbroadcast(g / y, shape_of(x)) if needs[0] else None,
-                unbroadcast(-g * out / y, shape_of(y)) if needs[1] else None)
-    out = quiet_binary("divide", np.true_divide, x, y, grad)
+        return (unbroadcast_like(g / y, x) if needs[0] else None,
+                unbroadcast_like(-g * out / y, y) if needs[1] else None)
+    out = binary_op("divide", np.true_divide, x, y, grad)
     return out
 
 
@@ -76,13 +76,13 @@ def pow(x, y, name=None):
     def grad(g, needs):
         gx = gy = None
         if needs[0]:
-            gx = unbroadcast(g * y * x ** (y - 1), shape_of(x))
+            gx = unbroadcast_like(g * y * x ** (y - 1), x)
         if needs[1]:
             positive = as_tensor(value_of(x)) > 0
             safe_log = log(where(positive, x, 1.0))
-            gy = unbroadcast(g * out * where(positive, safe_log, 0.0), shape_of(y))
+            gy = unbroadcast_like(g * out * where(positive, safe_log, 0.0), y)
         return gx, gy
-    out = quiet_binary("pow", np.power, x, y, grad)
+    out = binary_op("pow", np.power, x, y, grad)
     return out
 
 
@@ -115,9 +115,9 @@ def squared_difference(x, y, name=None):
 
     def grad(g, needs):
         d = g * 2 * (x - y)
-        return (unbroadcast(d, shape_of(x)) if needs[0] else None,
-                unbroadcast(-d, shape_of(y)) if needs[1] else None)
-    return quiet_binary("squared_difference", _squared_difference, x, y, grad)
+        return (unbroadcast_like(d, x) if needs[0] else None,
+                unbroadcast_like(-d, y) if needs[1] else None)
+    return binary_op("squared_difference", _squared_difference, x, y, grad)
 
 
 def _squared_difference(a, b):
@@ -140,9 +140,9 @@ def maximum(x, y, name=None):
 
     def grad(g, needs):
         pick_x = picks_x(np.greater_equal, x, y)
-        return (unbroadcast(where(pick_x, g, 0.0), shape_of(x)) if needs[0] else None,
-                unbroadcast(where(pick_x, 0.0, g), shape_of(y)) if needs[1] else None)
-    return quiet_binary("maximum", np.maximum, x, y, grad)
+        return (unbroadcast_like(where(pick_x, g, 0.0), x) if needs[0] else None,
+                unbroadcast_like(where(pick_x, 0.0, g), y) if needs[1] else None)
+    return binary_op("maximum", np.maximum, x, y, grad)
 
 
 def minimum(x, y, name=None):
@@ -152,9 +152,9 @@ def minimum(x, y, name=None):
 
     def grad(g, needs):
         pick_x = picks_x(np.less_equal, x, y)
-        return (unbroadcast(where(pick_x, g, 0.0), shape_of(x)) if needs[0] else None,
-                unbroadcast(where(pick_x, 0.0, g), shape_of(y)) if needs[1] else None)
-    return quiet_binary("minimum", np.minimum, x, y, grad)
+        return (unbroadcast_like(where(pick_x, g, 0.0), x) if needs[0] else None,
+                unbroadcast_like(where(pick_x, 0.0, g), y) if needs[1] else None)
+    return binary_op("minimum", np.minimum, x, y, grad)
 
 
 # ------------------------------------------------------- exponentials, roots
@@ -306,8 +306,8 @@ def where(condition, x=None, y=None, name=None):
 
     def grad(g, needs):
         return (None,
-                unbroadcast(where(cond, g, 0.0), shape_of(x)) if needs[1] else None,
-                unbroadcast(where(cond, 0.0, g), shape_of(y)) if needs[2] else None)
+                unbroadcast_like(where(cond, g, 0.0), x) if needs[1] else None,
+                unbroadcast_like(where(cond, 0.0, g), y) if needs[2] else None)
     try:
         value = quietly(np.where, cond._value, value_of(x), value_of(y))
     except ValueError:
