@@ -27,8 +27,12 @@ dot:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; \
 	  else echo "dot is missing: install graphviz (apt-get install graphviz)"; exit 1; fi; }
 
+# Every speed benchmark, minitf beside numpy and (when installed) PyTorch in one process.
+BENCHMARKS := op_overhead mlp_step import_order sparse_embedding transformer_block cnn_step \
+	optimizer_step cold_start
 bench: $(STAMP)
-	$(PY) benchmarks/op_overhead.py
+	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; \
+	  (cd benchmarks && ../$(PY) $$b.py) || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

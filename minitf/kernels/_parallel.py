@@ -32,6 +32,8 @@ def run(kern, *args):
     arguments (scalars, flags, placeholders) pass whole to each call.
     """
     n = args[1].size
+    if n < 2 * PARALLEL_MIN:
+        return kern(*args)
     parts = min(_cpu_count(), n // PARALLEL_MIN)
     if parts < 2:
         return kern(*args)

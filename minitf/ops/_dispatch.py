@@ -153,10 +153,7 @@ def unbroadcast(g, shape):
     """Sum ``g`` over the axes broadcasting added, so it has ``shape``."""
     if g._value.shape == shape:
         return g
-    lead = g._value.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g._value.shape[lead + i] != 1)
-    return _shape.reshape(_reduce.reduce_sum(g, axis=axes), shape)
+    return _reduce.sum_to(g, shape)
 
 
 def binary_op(name, ufunc, x, y, grad, saves=True):
@@ -231,4 +228,4 @@ def float_input(op, x):
     return x
 
 
-from . import reduce as _reduce, shape as _shape  # noqa: E402
+from . import reduce as _reduce  # noqa: E402

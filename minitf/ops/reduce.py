@@ -66,6 +66,19 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     return emit("reduce_sum", value, (x,), grad, saves=False)
 
 
+def sum_to(g, shape):
+    """``g`` summed over the axes that broadcasting ``shape`` to ``g.shape`` added or
+    stretched, with ``shape`` (the gradient of a broadcasting op's input)."""
+    v = g._value
+    lead = v.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and v.shape[lead + i] != 1)
+    value = quietly(np.add.reduce, v, axes, _sum_dtype(v)).reshape(shape)
+    in_shape = v.shape
+    return emit("reduce_sum", value, (g,), lambda h, _: (broadcast_to(h, in_shape),),
+                saves=False)
+
+
 @quiet
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     """Mean over ``axis``; integers give an integer mean truncated toward 0 (TF)."""
