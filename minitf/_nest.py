@@ -3,6 +3,8 @@
 
 def flatten(structure):
     """The leaves of ``structure`` in order (dicts by sorted key)."""
+    if _is_flat(structure):
+        return list(structure)
     leaves = []
     _flatten_into(structure, leaves)
     return leaves
@@ -19,8 +21,20 @@ def _flatten_into(structure, leaves):
         leaves.append(structure)
 
 
+def _is_flat(structure):
+    """Whether ``structure`` is a plain list or tuple of leaves (the common case)."""
+    if type(structure) is not list and type(structure) is not tuple:
+        return False
+    for item in structure:
+        if isinstance(item, (dict, list, tuple)):
+            return False
+    return True
+
+
 def pack_like(structure, leaves):
     """Rebuild ``structure`` with its leaves replaced, in ``flatten`` order."""
+    if _is_flat(structure):
+        return type(structure)(leaves)
     it = iter(leaves)
     return _pack(structure, it)
 
