@@ -27,6 +27,13 @@ class IndexedSlices:
                              f"match {len(self._indices._value)} rows of dense shape "
                              f"{self._dense_shape}.")
 
+    @classmethod
+    def _unchecked(cls, values, indices, dense_shape):
+        """An IndexedSlices of Tensors already known to fit (for gradient rules)."""
+        slices = object.__new__(cls)
+        slices._values, slices._indices, slices._dense_shape = values, indices, dense_shape
+        return slices
+
     values = property(lambda self: self._values, doc="The rows (a Tensor).")
     indices = property(lambda self: self._indices, doc="Row index of each value row.")
     dense_shape = property(lambda self: self._dense_shape, doc="Shape when densified.")

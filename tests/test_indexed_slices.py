@@ -109,3 +109,18 @@ def test_concat_and_stack_densify_indexed_slices_differentiably():
     np.testing.assert_array_equal(tape.gradient(y, values).numpy(), [[2, 3], [2, 3]])
     np.testing.assert_array_equal(mtf.concat([s, [[7.0, 7.0]]], 0).numpy(),
                                   [[0, 0], [4, 6], [0, 0], [7, 7]])
+
+
+@pytest.mark.parametrize("ids", [3, [4, 1, 4], [[0, 2], [2, 2]]], ids=["scalar", "1d", "2d"])
+def test_gather_gradient_rows_follow_the_flattened_ids(ids):
+    v = mtf.Variable(rng.standard_normal((5, 2)))
+    upstream = rng.standard_normal(np.shape(ids) + (2,))
+    with mtf.GradientTape() as tape:
+        loss = mtf.reduce_sum(mtf.gather(v, ids) * upstream)
+    g = tape.gradient(loss, v)
+    assert type(g) is mtf.IndexedSlices and g.dense_shape == (5, 2)
+    np.testing.assert_array_equal(g.indices.numpy(), np.reshape(ids, -1))
+    np.testing.assert_array_equal(g.values.numpy(), upstream.reshape(-1, 2))
+    dense = np.zeros((5, 2))
+    np.add.at(dense, np.reshape(ids, -1), upstream.reshape(-1, 2))
+    np.testing.assert_array_equal(g.numpy(), dense)

@@ -163,12 +163,13 @@ def boolean_mask(tensor, mask, axis=None, name=None):
 
 def _take_rows(op, x, index):
     """``x[index]`` for valid non-negative row indices; gradient: IndexedSlices."""
-    rest = x.shape[1:]
+    rows = wrap(index.reshape(-1).astype(np.int64, copy=False))
 
     def grad(g, _):
-        rows = reshape(g, (index.size,) + rest)
-        return (IndexedSlices(rows, wrap(index.reshape(-1).astype(np.int64)), x.shape),)
-    return emit(op, x._value[index], (x,), grad, saves=False)
+        if index.ndim != 1:
+            g = reshape(g, (index.size,) + x.shape[1:])
+        return (IndexedSlices._unchecked(g, rows, x.shape),)
+    return emit(op, np.take(x._value, index, axis=0), (x,), grad, saves=False)
 
 
 def scatter_rows(values, indices, n_rows):
@@ -219,7 +220,7 @@ def _in_range(op, index, n, axis, allow_negative=True):
     """``index`` checked against an axis of size ``n``; negatives wrapped if allowed."""
     if index.size == 0:
         return index
-    lo, hi = int(index.min()), int(index.max())
+    lo, hi = scatter.index_bounds(index)
     low = -n if allow_negative else 0
     if lo < low or hi >= n:
         bad = lo if lo < low else hi

@@ -2,7 +2,9 @@
 
 Every name is listed explicitly. docs/custom_optimizer.md shows how to write
 your own from the public hooks ``build``, ``update_step``,
-``sparse_update_step`` and ``get_config``.
+``sparse_update_step`` and ``get_config``. A sparse (IndexedSlices) gradient
+gives the dense update of its densified form; the built-ins compute only its
+rows where that is exact, and with ``lazy=True`` update only its rows.
 """
 from . import schedules  # noqa: F401
 from .base import Optimizer  # noqa: F401

@@ -9,12 +9,20 @@ from ..tensor import Variable, _TensorLike
 
 
 class VarState:
-    """What the optimizer keeps per variable: a weak reference and its slots."""
+    """What the optimizer keeps per variable: a weak reference and its slots.
 
-    __slots__ = ("ref", "slots", "built", "decays")
+    Two records serve sparse updates (``_sparse``; ``None`` means "unknown", and
+    the safe, dense way is taken): ``trusted``, the slot versions at which the
+    slots last held only values the optimizer wrote; ``rows``, ``(accumulator
+    version, [row arrays])`` for the rows the current accumulation cycle has
+    touched. Versions travel with pickled Variables, so both records do too.
+    """
+
+    __slots__ = ("ref", "slots", "built", "decays", "trusted", "rows")
 
     def __init__(self, ref):
         self.ref, self.slots, self.built, self.decays = ref, {}, False, None
+        self.trusted = self.rows = None
 
 
 def forgetter(opt_ref, key):
@@ -40,7 +48,7 @@ def pack(opt):
     state = dict(vars(opt))
     del state["_self_ref"]
     state["_shadows"], state["_written"] = {}, None
-    state["_states"] = [(var, s.slots, s.built, s.decays)
+    state["_states"] = [(var, s.slots, s.built, s.decays, s.trusted, s.rows)
                         for var, s in _live(opt._states.values(), lambda s: s.ref)]
     state["_touched"] = [var for var, _ in _live(opt._touched.values(), lambda r: r)]
     state["_wd_excluded"] = [var for var, _ in _live(opt._wd_excluded.values(), lambda r: r)]
@@ -64,9 +72,10 @@ def unpack(opt, state):
     vars(opt).update(state)
     opt._self_ref = weakref.ref(opt)
     opt._states = {}
-    for var, slots, built, decays in states:
+    for var, slots, built, decays, trusted, rows in states:
         var_state = VarState(weakref.ref(var, forgetter(opt._self_ref, id(var))))
         var_state.slots, var_state.built, var_state.decays = slots, built, decays
+        var_state.trusted, var_state.rows = trusted, rows
         opt._states[id(var)] = var_state
     opt._touched = {id(var): opt._states[id(var)].ref for var in touched}
     opt._wd_excluded = {id(var): weakref.ref(var, forgetter(opt._self_ref, id(var)))

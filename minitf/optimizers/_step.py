@@ -16,20 +16,14 @@ from .. import dtypes
 from .._context import ctx
 from ..indexed_slices import IndexedSlices
 from ..kernels import optim as _k
+from ..kernels import scatter
 from ..ops._dispatch import wrap
 from ..tensor import Variable, _TensorLike, _state_lock
+from . import _sparse
 from ._slots import short
+from ._sparse import Sparse, densify
 
 _HALF = np.dtype(np.float16)
-
-
-class Sparse:
-    """A validated IndexedSlices gradient: numpy values and indices."""
-
-    __slots__ = ("values", "indices")
-
-    def __init__(self, values, indices):
-        self.values, self.indices = values, indices
 
 
 def run(opt, grads_and_vars, add):
@@ -58,7 +52,7 @@ def _run_checked(opt, pairs, add):
     opt._prepare_update()
     ema = _ema_settings(opt) if opt.use_ema else None
     updates = [(_update(opt, g, v, lr, add, ema), v) for g, v in pairs]
-    opt._iterations.assign_add(1)
+    _count(opt._iterations)
     return None if add else [(wrap(u.reshape(v.shape)), v) for u, v in updates]
 
 
@@ -113,10 +107,11 @@ def _checked_slices(g, var):
     if g.dense_shape != var.shape:
         raise ValueError(f"apply_gradients: IndexedSlices of dense shape {g.dense_shape} "
                          f"does not match variable {var.name!r} of shape {var.shape}.")
-    if indices.size and (indices.min() < 0 or indices.max() >= var.shape[0]):
+    lo, hi = scatter.index_bounds(indices) if indices.size else (0, -1)
+    if lo < 0 or hi >= var.shape[0]:
         raise IndexError(f"apply_gradients: IndexedSlices indices must be in [0, "
                          f"{var.shape[0]}) for variable {var.name!r}. Received: min "
-                         f"{indices.min()}, max {indices.max()}.")
+                         f"{lo}, max {hi}.")
     if values.dtype.kind != "f":
         raise TypeError(f"apply_gradients: IndexedSlices values for {var.name!r} must be "
                         f"floating point. Received dtype {values.dtype}.")
@@ -220,25 +215,13 @@ def _as_list(op, pairs):
         raise TypeError(f"{op} expects an iterable of pairs. Received: {short(pairs)}") from None
 
 
-# ---- gradient processing
-
-def densify(g, shape, dtype):
-    """The dense array of a Sparse gradient (duplicate rows summed)."""
-    dense = np.zeros(shape, dtype)
-    np.add.at(dense, g.indices, g.values.astype(dtype, copy=False))
-    return dense
-
+# ---- gradient processing (sparse gradients stay sparse: see _sparse)
 
 def _accumulate(opt, pairs):
     """Add this call's gradients to the accumulator slots."""
     for g, var in pairs:
         state = opt._states[id(var)]
-        slot = state.slots["gradient_accumulator"]
-        if type(g) is Sparse:
-            np.add.at(slot._value, g.indices, g.values)
-        else:
-            np.add(slot._value, g, out=slot._value)
-        slot._version += 1
+        _sparse.accumulate(state, state.slots["gradient_accumulator"], g)
         opt._touched.setdefault(id(var), state.ref)
 
 
@@ -249,38 +232,40 @@ def _accumulated(opt, pairs, k):
     for ref in list(opt._touched.values()):
         var = ref()
         if var is not None:
-            slot = opt._states[id(var)].slots["gradient_accumulator"]
-            mean.append((slot._value / slot.dtype.type(k), var))
-            slot._value.fill(0)
-            slot._version += 1
+            state = opt._states[id(var)]
+            mean.append((_sparse.mean_and_reset(state, state.slots["gradient_accumulator"],
+                                                k), var))
     opt._touched.clear()
     return mean
 
 
 def _clipped(opt, pairs):
-    """Apply clipnorm, global_clipnorm or clipvalue (sparse gradients are densified)."""
+    """Apply clipnorm, global_clipnorm or clipvalue (to the summed rows of sparse ones)."""
     if opt.clipnorm is None and opt.global_clipnorm is None and opt.clipvalue is None:
         return pairs
-    pairs = [(densify(g, v.shape, v.dtype) if type(g) is Sparse else g, v) for g, v in pairs]
+    pairs = [(_sparse.summed(g) if type(g) is Sparse else g, v) for g, v in pairs]
     if opt.clipvalue is not None:
         c = opt.clipvalue
-        return [(np.clip(g, -c, c), v) for g, v in pairs]
+        return [(_sparse.with_values(g, np.clip(g.values, -c, c)) if type(g) is Sparse
+                 else np.clip(g, -c, c), v) for g, v in pairs]
     if opt.clipnorm is not None:
-        return [(_scaled(g, math.sqrt(_squared_norm(g)), opt.clipnorm), v) for g, v in pairs]
-    norm = math.sqrt(sum(_squared_norm(g) for g, _ in pairs))
-    return [(_scaled(g, norm, opt.global_clipnorm), v) for g, v in pairs]
+        return [(_scaled(g, v, math.sqrt(_sparse.squared_norm(g)), opt.clipnorm), v)
+                for g, v in pairs]
+    norm = math.sqrt(sum(_sparse.squared_norm(g) for g, _ in pairs))
+    return [(_scaled(g, v, norm, opt.global_clipnorm), v) for g, v in pairs]
 
 
-def _squared_norm(g):
-    flat = g.reshape(-1) if g.dtype.itemsize >= 4 else g.reshape(-1).astype(np.float32)
-    return float(np.dot(flat, flat))
-
-
-def _scaled(g, norm, clip):
-    """``g * clip / norm`` if ``norm > clip``; NaN if the norm is not finite (Keras)."""
+def _scaled(g, var, norm, clip):
+    """``g * clip / norm`` if ``norm > clip``; NaN everywhere if the norm is not finite
+    (Keras), which makes a sparse gradient dense."""
     if not math.isfinite(norm):
-        return g * g.dtype.type(math.nan)
-    return g if norm <= clip else g * g.dtype.type(clip / norm)
+        dense = densify(g, var.shape, var.dtype) if type(g) is Sparse else g
+        return dense * dense.dtype.type(math.nan)
+    if norm <= clip:
+        return g
+    if type(g) is Sparse:
+        return _sparse.with_values(g, g.values * g.values.dtype.type(clip / norm))
+    return g * g.dtype.type(clip / norm)
 
 
 # ---- the update of one variable
@@ -290,8 +275,17 @@ def _update(opt, g, var, lr, add, ema):
     p = _flat(var)
     state = opt._states[id(var)]
     wdlr = lr * opt.weight_decay if opt._decays(var) else 0.0
-    if opt._fused and (type(g) is not Sparse or opt._fused_sparse):
-        g = densify(g, var.shape, var.dtype) if type(g) is Sparse else g
+    if type(g) is Sparse and opt._fused_sparse:
+        u = _sparse.update(opt, g, var, lr, wdlr, add, ema,
+                           lambda *args: fused_increment(opt, *args))
+        if u is None:
+            g = densify(g, var.shape, var.dtype)
+        elif u is _sparse.APPLIED:
+            _touch(state, var)
+            return p
+        else:
+            return _finish(state, var, p, u, add, ema)
+    if opt._fused and type(g) is not Sparse:
         slots = slot_arrays(state)
         if ema is None and p.dtype != _HALF:
             out = p if add else np.empty_like(p)
@@ -301,6 +295,11 @@ def _update(opt, g, var, lr, add, ema):
         u = fused_increment(opt, p, g.reshape(-1), slots, lr, wdlr)
     else:
         u = _generic_increment(opt, g, var, p, lr, wdlr)
+    return _finish(state, var, p, u, add, ema)
+
+
+def _finish(state, var, p, u, add, ema):
+    """Add the increment ``u`` (through the EMA if on); return it."""
     if ema is not None:
         _finish_ema(p, u, state.slots["average"], add, ema)
     elif add:
@@ -374,6 +373,12 @@ def _finish_ema(p, u, average, add, ema):
         _k.run(_k.EMA, p, u, avg, add, dt(momentum), dt(1 - momentum), overwrite)
 
 
+def _count(counter):
+    """``counter.assign_add(1)`` for an int64 Variable of ours (the lock is held)."""
+    counter._value += 1
+    counter._version += 1
+
+
 def _flat(var):
     """The variable's array as a 1-D view (in-place writes reach the variable)."""
     if not var._value.flags.c_contiguous:
@@ -382,8 +387,13 @@ def _flat(var):
 
 
 def _touch(state, var):
-    """Bump the versions of what an update wrote (the tape's in-place check)."""
-    for slot in state.slots.values():
-        slot._version += 1
+    """Bump the versions of what an update wrote (the tape's in-place check); slots
+    the optimizer trusted before its own write stay trusted (see _sparse)."""
+    trusted = bool(state.trusted) and state.trusted == _sparse.slot_versions(state)
+    for name, slot in state.slots.items():
+        if name != "gradient_accumulator":      # written (and counted) by _accumulate
+            slot._version += 1
     if var is not None:
         var._version += 1
+    if state.trusted:                           # () for optimizers without kernel slots
+        state.trusted = _sparse.slot_versions(state) if trusted else None

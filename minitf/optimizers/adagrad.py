@@ -5,6 +5,8 @@ form Keras 3 uses:
     acc <- acc + g^2                  (acc starts at initial_accumulator_value)
     p   <- p - lr * g / sqrt(acc + eps)
 """
+import numpy as np
+
 from ..kernels import optim as _k
 from ._fused import FusedOptimizer
 from ._hyper import check_float
@@ -34,6 +36,18 @@ class Adagrad(FusedOptimizer):
         super().build(var_list)
         for var in var_list:
             self.add_slot(var, "accumulator", initializer=self.initial_accumulator_value)
+
+    def _rows_only(self, dtype):
+        # a zero gradient: acc + 0 = acc, p - lr * 0 / sqrt(acc + eps) = p, given
+        # acc + eps > 0 (acc >= initial value) and no -0.0 in acc (never written)
+        dt = np.float32 if dtype == np.float16 else dtype.type
+        return dt(self.initial_accumulator_value) + dt(self.epsilon) > 0
+
+    def _rows_only_slots(self, slots):
+        acc = slots["accumulator"]
+        acc = acc.astype(np.float32) if acc.dtype == np.float16 else acc
+        positive = np.all(acc + acc.dtype.type(self.epsilon) > 0)
+        return bool(positive and not np.any(np.signbit(acc) & (acc == 0)))
 
     def _kernel(self, p, g, slots, lr, out, add, wdlr):
         dt = p.dtype.type

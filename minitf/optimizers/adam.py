@@ -24,6 +24,8 @@ class Adam(FusedOptimizer):
     ``alpha * m / (sqrt(v) + eps)`` with the bias corrections folded into
     ``alpha`` (the paper's epsilon-hat form).
     Slots: ``momentum``, ``velocity``; ``velocity_hat`` with amsgrad.
+    ``lazy=True`` makes sparse (IndexedSlices) gradients update only their
+    rows, as TF Addons' LazyAdam and torch's SparseAdam (see FusedOptimizer).
 
     Differences from ``torch.optim.Adam``: eps defaults to 1e-7 (PyTorch: 1e-8)
     and PyTorch adds it to the bias-corrected root, ``sqrt(v / (1 - beta_2^t))

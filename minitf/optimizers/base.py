@@ -20,7 +20,7 @@ import numpy as np
 from .. import dtypes
 from .._context import name_scope
 from ..tensor import Variable, _TensorLike, _state_lock
-from . import _learning_rate, _slots, _step, schedules
+from . import _learning_rate, _slots, _sparse, _step, schedules
 from ._config import to_snake_case
 from ._hyper import (check_bool, check_clipping, check_float, check_learning_rate,
                      check_optional_float, check_optional_int)
@@ -188,7 +188,11 @@ class Optimizer:
             if self.use_ema:
                 self.add_slot(var, "average", initializer=var._value)
             if self.gradient_accumulation_steps:
-                self.add_slot(var, "gradient_accumulator")
+                state = self._state(var)
+                fresh = "gradient_accumulator" not in state.slots
+                slot = self.add_slot(var, "gradient_accumulator")
+                if fresh:
+                    _sparse.start_cycle(state, slot)
             self._state(var).built = True
 
     def update_step(self, gradient, variable, learning_rate):

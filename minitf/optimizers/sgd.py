@@ -44,6 +44,9 @@ class SGD(FusedOptimizer):
             for var in var_list:
                 self.add_slot(var, "momentum")
 
+    def _rows_only(self, dtype):
+        return self.momentum == 0      # p - lr * 0 = p; momentum decays every row
+
     def _kernel(self, p, g, slots, lr, out, add, wdlr):
         dt = p.dtype.type
         if self.momentum == 0:
