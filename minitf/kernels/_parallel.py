@@ -32,6 +32,7 @@ def run(kern, *args):
     arguments (scalars, flags, placeholders) pass whole to each call.
     """
     n = args[1].size
+    kern = getattr(kern, "_compiled", None) or kern     # numba's dispatcher, once compiled
     if n < 2 * PARALLEL_MIN:
         return kern(*args)
     parts = min(_cpu_count(), n // PARALLEL_MIN)

@@ -87,13 +87,14 @@ def _html(text):
 _escape = _html     # the name tools/render_docs_figures.py uses for its table cells
 
 
-_ID_UNSAFE = re.compile(r'[%:<>"\\]')
+_ID_UNSAFE = re.compile(r'[%:<>&"\\]')
 
 
 def node_id(text):
     """A node, cluster or graph name: ``visible`` text, with the characters that
     DOT or graphviz give a meaning in names (``:`` ports, ``<...>`` HTML,
-    quotes, backslashes) and ``%`` percent-encoded."""
+    quotes, backslashes, ``&`` that graphviz may copy into SVG as an entity) and
+    ``%`` percent-encoded."""
     return _ID_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", visible(text))
 
 

@@ -197,7 +197,7 @@ def test_labels_are_escaped_and_render():
     graph = mtf.viz.module_graph(m)
     g = parse(graph.source)
     (node,) = _variable_nodes(g)
-    assert node == "table['%3Cb%3E&%22x%22']"     # ids percent-encode what DOT reads specially
+    assert node == "table['%3Cb%3E%26%22x%22']"   # ids percent-encode what DOT reads specially
     assert g.incoming(node)[0][1]["label"] == "table['&lt;b&gt;&amp;\"x\"']"
     texts = _svg_texts(graph.pipe(format="svg"))
     assert "table['<b>&\"x\"']" in texts     # the edge label, drawn verbatim
