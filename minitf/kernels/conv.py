@@ -9,45 +9,78 @@ is implicit: out-of-image taps read as zero and are dropped on the way back.
 The conv_* functions go a few images at a time through one reused buffer of
 about ``_CHUNK`` elements: the full column matrix is kh * kw times the input,
 and fresh memory that large costs more to fault in than the matmul itself.
+Where the column matrix is no larger than the output (kh * kw * c <= out_c, a
+first layer), the forward builds it whole and the filter gradient reuses it.
 float16 is computed in float32 (numba has no half arithmetic).
+
+Measured against these (benchmarks/cnn_step.py --ops): direct numba loops
+(no column matrix, vectorized over output channels) lose to im2col + BLAS at
+every channel count tried, 1 included (numba without fastmath keeps nothing
+in registers across taps); numpy's sliding windows + matmul copy the same
+matrix more slowly; one matmul over the whole batch is no faster than chunks.
 """
 import numpy as np
 
-from ._jit import kernel
+from ._jit import helper, kernel
 
 _CHUNK = 1 << 20
 
 
+@helper
+def _span(j_off, sw, size, ow):
+    """[j0, j1): the outputs j whose tap j * sw + j_off lands inside 0..size-1."""
+    j0 = min(ow, max(0, (sw - 1 - j_off) // sw))
+    j1 = max(j0, min(ow, (size - 1 - j_off) // sw + 1))
+    return j0, j1
+
+
 @kernel
 def _im2col(x, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, cols):
-    """Fill ``cols`` with the receptive fields of images b0..b1-1 of ``x``."""
+    """Fill ``cols`` with the receptive fields of images b0..b1-1 of ``x``.
+
+    One tap at a time over a row of outputs: the in-image outputs of a tap form
+    one range, so the copy loop has no bounds test (padding is zeroed around it).
+    """
     _, h, w, c = x.shape
     for b in range(b0, b1):
         for i in range(oh):
-            for j in range(ow):
-                row = ((b - b0) * oh + i) * ow + j
-                for p in range(kh):
-                    y = i * sh + p * dh - pt
-                    for q in range(kw):
-                        z = j * sw + q * dw - pl
-                        base = (p * kw + q) * c
-                        if 0 <= y < h and 0 <= z < w:
+            row = ((b - b0) * oh + i) * ow
+            for p in range(kh):
+                y = i * sh + p * dh - pt
+                for q in range(kw):
+                    base, z_off = (p * kw + q) * c, q * dw - pl
+                    j0, j1 = _span(z_off, sw, w, ow) if 0 <= y < h else (ow, ow)
+                    for j in range(j0):
+                        for ch in range(c):
+                            cols[row + j, base + ch] = 0
+                    if c == 1:          # the first layer of a network: no channel loop
+                        for j in range(j0, j1):
+                            cols[row + j, base] = x[b, y, j * sw + z_off, 0]
+                    else:
+                        for j in range(j0, j1):
                             for ch in range(c):
-                                cols[row, base + ch] = x[b, y, z, ch]
-                        else:
-                            for ch in range(c):
-                                cols[row, base + ch] = 0
+                                cols[row + j, base + ch] = x[b, y, j * sw + z_off, ch]
+                    for j in range(j1, ow):
+                        for ch in range(c):
+                            cols[row + j, base + ch] = 0
     return cols
 
 
 @kernel
 def _col2im(cols, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, x):
-    """Add the rows of ``cols`` into images b0..b1-1 of ``x`` (the transpose of _im2col)."""
+    """Add the rows of ``cols`` into images b0..b1-1 of ``x`` (the transpose of _im2col).
+
+    Row by row (each row of ``cols`` read once, in order); one input channel
+    goes tap by tap instead, over the in-image range of each tap.
+    """
     _, h, w, c = x.shape
     for b in range(b0, b1):
         for i in range(oh):
+            row = ((b - b0) * oh + i) * ow
+            if c == 1:
+                _col2im_taps(cols, b, i, row, kh, kw, sh, sw, dh, dw, pt, pl, ow, x)
+                continue
             for j in range(ow):
-                row = ((b - b0) * oh + i) * ow + j
                 for p in range(kh):
                     y = i * sh + p * dh - pt
                     if y < 0 or y >= h:
@@ -58,8 +91,23 @@ def _col2im(cols, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, x):
                             continue
                         base = (p * kw + q) * c
                         for ch in range(c):
-                            x[b, y, z, ch] += cols[row, base + ch]
+                            x[b, y, z, ch] += cols[row + j, base + ch]
     return x
+
+
+@helper
+def _col2im_taps(cols, b, i, row, kh, kw, sh, sw, dh, dw, pt, pl, ow, x):
+    """_col2im of output row i of image b for a one-channel ``x``."""
+    h, w = x.shape[1], x.shape[2]
+    for p in range(kh):
+        y = i * sh + p * dh - pt
+        if y < 0 or y >= h:
+            continue
+        for q in range(kw):
+            z_off = q * dw - pl
+            j0, j1 = _span(z_off, sw, w, ow)
+            for j in range(j0, j1):
+                x[b, y, j * sw + z_off, 0] += cols[row + j, p * kw + q]
 
 
 def im2col(x, geom):
@@ -76,21 +124,38 @@ def col2im(cols, image_shape, geom):
     return _col2im(cols, 0, image_shape[0], *geom, np.zeros(image_shape, cols.dtype))
 
 
-def conv_forward(x, wmat, geom):
-    """im2col(x) @ wmat, as (n * out_h * out_w, out_c)."""
+def columns_worth_keeping(x, out_channels, geom):
+    """im2col(x) when it is no larger than the convolution's output (kh * kw * c <=
+    out_c, as in a first layer), so the forward can hand it to the filter
+    gradient instead of both building it; else None."""
+    if geom[0] * geom[1] * x.shape[3] > out_channels or _is_pointwise(x.shape, geom):
+        return None
+    return im2col(x, geom)
+
+
+def conv_forward(x, wmat, geom, bias=None, cols=None):
+    """im2col(x) @ wmat (+ bias), as (n * out_h * out_w, out_c); ``cols`` is
+    im2col(x) if the caller has it. The bias is added chunk by chunk while the
+    matmul's output is still in cache."""
     x, wmat = _f32(x), _f32(wmat)
     out = np.empty((x.shape[0] * geom[8] * geom[9], wmat.shape[1]), x.dtype)
-    for rows, cols in _chunks(x, geom):
-        np.matmul(cols, wmat, out=out[rows])
+    if bias is not None:
+        bias = np.asarray(bias, x.dtype)
+    for rows, chunk in _chunks(x, geom) if cols is None else [(slice(None), cols)]:
+        np.matmul(chunk, wmat, out=out[rows])
+        if bias is not None:
+            out[rows] += bias
     return out
 
 
-def conv_filter_grad(x, g2d, geom):
-    """im2col(x).T @ g2d, as (kh * kw * c, out_c)."""
+def conv_filter_grad(x, g2d, geom, cols=None):
+    """im2col(x).T @ g2d, as (kh * kw * c, out_c); ``cols`` as in conv_forward."""
     x, g2d = _f32(x), _f32(g2d)
+    if cols is not None:
+        return cols.T @ g2d
     out = np.zeros((geom[0] * geom[1] * x.shape[3], g2d.shape[1]), x.dtype)
-    for rows, cols in _chunks(x, geom):
-        out += cols.T @ g2d[rows]
+    for rows, chunk in _chunks(x, geom):
+        out += chunk.T @ g2d[rows]
     return out
 
 

@@ -5,8 +5,9 @@ returns, beside each maximum, the flat index of the input element it came
 from, so its backward is a scatter-add (scatter.py's) and the backward's
 backward a gather. NaN propagates (as ``reduce_max`` and PyTorch): the first
 NaN in row-major window order is the window's maximum, wherever it sits, and
-receives its gradient (numpy's argmax picks the same element). Loops visit only the in-image part of a
-window, so a huge window costs no more than the image.
+receives its gradient (numpy's argmax picks the same element); among equal
+maxima the first wins too. Loops visit only the in-image part of a window, so
+a huge window costs no more than the image.
 Average pooling divides by the number of in-image elements of each window
 (TensorFlow's SAME semantics).
 """
@@ -20,25 +21,34 @@ from .scatter import scatter_add_flat
 
 @kernel
 def _max_pool(x, kh, kw, sh, sw, pt, pl, oh, ow):
-    """Window maxima (the first NaN wins) and their flat input indices."""
+    """Window maxima (the first NaN wins) and their flat input indices.
+
+    The window's first in-image element starts each maximum (SAME windows always
+    hold one); later elements replace it by a select over the channel row, so
+    the loop over channels vectorizes.
+    """
     n, h, w, c = x.shape
     out = np.empty((n, oh, ow, c), x.dtype)
-    arg = np.full((n, oh, ow, c), -1, np.int64)
+    arg = np.empty((n, oh, ow, c), np.int64)
     for b in range(n):
         for i in range(oh):
             y0, y1 = max(i * sh - pt, 0), min(i * sh - pt + kh, h)
             for j in range(ow):
                 z0, z1 = max(j * sw - pl, 0), min(j * sw - pl + kw, w)
+                best, where = out[b, i, j], arg[b, i, j]
                 for y in range(y0, y1):
                     for z in range(z0, z1):
                         base = ((b * h + y) * w + z) * c
+                        if y == y0 and z == z0:
+                            for ch in range(c):
+                                best[ch] = x[b, y, z, ch]
+                                where[ch] = base + ch
+                            continue
                         for ch in range(c):
-                            v = x[b, y, z, ch]
-                            best = out[b, i, j, ch]
-                            if (arg[b, i, j, ch] < 0 or v > best
-                                    or v != v and best == best):   # NaN wins, first one
-                                out[b, i, j, ch] = v
-                                arg[b, i, j, ch] = base + ch
+                            v, m = x[b, y, z, ch], best[ch]
+                            take = v > m or (v != v and m == m)   # NaN wins, first one
+                            best[ch] = v if take else m
+                            where[ch] = base + ch if take else where[ch]
     return out, arg
 
 

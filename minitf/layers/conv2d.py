@@ -4,7 +4,7 @@ import math
 from .. import initializers
 from ..module import Module
 from ..nn import conv2d
-from ..ops import add
+from ..ops.conv import conv2d_bias
 from ..tensor import Variable
 from ._utils import build, check_size, float_input, positive_int
 
@@ -57,8 +57,9 @@ class Conv2D(Module):
             build(self, x)
         else:
             check_size("Conv2D", x, -1, self.input_channels)
-        y = conv2d(x, self.w, strides=self.stride, padding=self.padding)
-        return add(y, self.b) if self.with_bias else y
+        if self.with_bias:     # one pass: the bias is added inside the convolution
+            return conv2d_bias(x, self.w, self.b, strides=self.stride, padding=self.padding)
+        return conv2d(x, self.w, strides=self.stride, padding=self.padding)
 
 
 def _pair(arg, value):

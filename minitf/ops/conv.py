@@ -7,6 +7,10 @@ every order are exact:
     input_grad(w, g)   -> dw = filter_grad(h, g),  dg = conv(h, w)
     filter_grad(x, g)  -> dx = input_grad(h, g),   dg = conv(x, h)
 
+``conv2d_bias`` (Conv2D's forward, not in ``mtf.nn``) adds the bias inside the
+forward kernel, while each chunk of output is in cache, instead of as a
+separate pass; its bias gradient is the sum of g over images, rows and columns.
+
 Empty operands (no images, rows, columns or channels) give zeros of the right
 shape without calling a kernel: every sum in them is empty.
 """
@@ -16,7 +20,7 @@ import numpy as np
 
 from ..kernels import conv as _k
 from . import _validate as check
-from ._dispatch import TENSOR_TYPES, as_tensor, emit
+from ._dispatch import TENSOR_TYPES, as_tensor, emit, unbroadcast
 from ._quiet import quietly
 from ._window import check_format, check_image, plan, spatial_pair
 
@@ -29,11 +33,32 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
     check_format(op, data_format)
     x = check.float_tensor(op, input, "input")
     w = _filters(op, x, filters)
+    return _conv(x, w, _geometry(op, x, w, strides, padding, dilations))
+
+
+def conv2d_bias(input, filters, bias, strides, padding, dilations=None):
+    """``conv2d(input, filters, ...) + bias`` in one pass (``bias`` has out_channels
+    entries and the filters' dtype): the forward of ``mtf.layers.Conv2D``."""
+    op = "conv2d"
+    x = check.float_tensor(op, input, "input")
+    w = _filters(op, x, filters)
+    b = as_tensor(bias, x.dtype)
+    if b.dtype != x.dtype:
+        raise TypeError(f"{op}: input dtype {x.dtype} and bias dtype {b.dtype} differ; "
+                        f"cast one with mtf.cast.")
+    if b.shape != (w.shape[3],):
+        raise ValueError(f"{op}: bias must have shape ({w.shape[3]},), one entry per output "
+                         f"channel. Received: bias.shape={b.shape}")
+    return _conv(x, w, _geometry(op, x, w, strides, padding, dilations), b)
+
+
+def _geometry(op, x, w, strides, padding, dilations):
+    """(kh, kw, sh, sw, dh, dw, pad_top, pad_left, out_h, out_w), validated."""
     sh, sw = spatial_pair(op, "strides", strides)
     dh, dw = spatial_pair(op, "dilations", 1 if dilations is None else dilations)
     kh, kw = w.shape[:2]
     (oh, pt), (ow, pl) = plan(op, padding, x.shape, (kh, kw), (sh, sw), (dh, dw))
-    return _conv(x, w, (kh, kw, sh, sw, dh, dw, pt, pl, oh, ow))
+    return kh, kw, sh, sw, dh, dw, pt, pl, oh, ow
 
 
 def _filters(op, x, filters):
@@ -63,19 +88,26 @@ def _filters(op, x, filters):
     return w
 
 
-def _conv(x, w, geom):
-    """conv2d on validated operands with a fixed window geometry."""
+def _conv(x, w, geom, b=None):
+    """conv2d (+ bias ``b``) on validated operands with a fixed window geometry."""
     shape = (x.shape[0], geom[8], geom[9], w.shape[3])
+    bias, cols = None if b is None else b._value, None
     if _empty(x.shape, w.shape, geom):
         value = np.zeros(shape, x.dtype)
+        if bias is not None:
+            value += bias
     else:
-        out = quietly(_k.conv_forward, x._value, _matrix(w), geom)
+        cols = _k.columns_worth_keeping(x._value, w.shape[3], geom)
+        out = quietly(_k.conv_forward, x._value, _matrix(w), geom, bias, cols)
         value = out.reshape(shape).astype(x.dtype, copy=False)
 
     def grad(g, needs):
-        return (_input_grad(w, g, x.shape, geom) if needs[0] else None,
-                _filter_grad(x, g, w.shape, geom) if needs[1] else None)
-    return emit("conv2d", value, (x, w), grad)
+        grads = (_input_grad(w, g, x.shape, geom) if needs[0] else None,
+                 _filter_grad(x, g, w.shape, geom, cols) if needs[1] else None)
+        return grads if b is None else grads + (unbroadcast(g, b.shape) if needs[2] else None,)
+    if b is None:
+        return emit("conv2d", value, (x, w), grad)
+    return emit("conv2d_bias", value, (x, w, b), grad)
 
 
 def _input_grad(w, g, image_shape, geom):
@@ -92,12 +124,12 @@ def _input_grad(w, g, image_shape, geom):
     return emit("conv2d_backprop_input", value, (w, g), grad)
 
 
-def _filter_grad(x, g, filter_shape, geom):
-    """d conv / d filters: im2col(x).T @ g."""
+def _filter_grad(x, g, filter_shape, geom, cols=None):
+    """d conv / d filters: im2col(x).T @ g (``cols``: im2col(x) kept by the forward)."""
     if _empty(x.shape, filter_shape, geom):
         value = np.zeros(filter_shape, g.dtype)
     else:
-        value = quietly(_k.conv_filter_grad, x._value, _rows(g), geom)
+        value = quietly(_k.conv_filter_grad, x._value, _rows(g), geom, cols)
         value = value.reshape(filter_shape).astype(g.dtype, copy=False)
 
     def grad(h, needs):

@@ -102,3 +102,15 @@ def test_max_pool_huge_window_visits_only_the_image():
     out, arg = K.max_pool(x, huge)       # looping over the whole window takes minutes
     np.testing.assert_array_equal(out, np.broadcast_to(x.max(axis=(1, 2)), out.shape))
     assert K.avg_pool(x, huge).shape == out.shape
+
+
+@pytest.mark.parametrize("geom", GEOMS)
+@pytest.mark.parametrize("dtype", [np.int32, np.float32])
+def test_max_pool_ties_go_to_the_first_element_of_the_window(geom, dtype):
+    x = rng.integers(0, 3, (2, 5, 6, 4)).astype(dtype)     # many equal values per window
+    out, arg = K.max_pool(x, geom)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, pool_ref(x, geom, np.max))
+    np.testing.assert_array_equal(arg, argmax_ref(x, geom))
+    py_out, py_arg = K._max_pool.py_func(x, *geom)
+    np.testing.assert_array_equal(py_arg, arg)

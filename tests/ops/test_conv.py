@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minitf as mtf
+from minitf.ops.conv import conv2d_bias
 from minitf.testing import check_gradients
 
 rng = np.random.default_rng(30)
@@ -155,6 +156,81 @@ def test_conv2d_errors():
     with pytest.raises(TypeError, match=r"conv2d: input dtype float32 and filters dtype "
                                         r"float64"):
         nn.conv2d(mtf.constant(x, mtf.float32), mtf.constant(w), 1, "SAME")
+
+
+# ------------------------------------------- conv2d_bias (Conv2D's fused forward)
+
+BIAS_CASES = [(1, "SAME", (3, 3), (1, 4)), (2, "VALID", (2, 3), (3, 2)),
+              (1, "VALID", (1, 1), (2, 3)), (2, "SAME", (3, 2), (5, 1))]
+
+
+@pytest.mark.parametrize("strides,padding,kernel,channels", BIAS_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_bias_values_match_conv_plus_bias(strides, padding, kernel, channels, dtype):
+    x = rng.standard_normal((2, 7, 6, channels[0])).astype(dtype)
+    w = rng.standard_normal(kernel + channels).astype(dtype)
+    b = rng.standard_normal(channels[1]).astype(dtype)
+    out = conv2d_bias(x, w, b, strides, padding)
+    assert out.dtype == dtype
+    expected = conv_ref(x.astype(np.float64), w, (strides,) * 2, padding) + b
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(out.numpy(), expected, rtol=tol, atol=tol)
+    # the same numbers as the two ops it fuses (float32: the bias is added after the sum)
+    np.testing.assert_array_equal(out.numpy(), (nn.conv2d(x, w, strides, padding) + b).numpy())
+
+
+def test_conv2d_bias_half_precision_is_summed_in_float32():
+    x = rng.standard_normal((2, 5, 5, 3)).astype(np.float16)
+    w = rng.standard_normal((3, 3, 3, 4)).astype(np.float16)
+    b = rng.standard_normal(4).astype(np.float16)
+    out = conv2d_bias(x, w, b, 1, "SAME")
+    assert out.dtype == np.float16
+    wide = conv_ref(x.astype(np.float32), w.astype(np.float32), (1, 1), "SAME") + b
+    # one rounding to float16 at the end: within half a float16 ulp of the float32 sum
+    np.testing.assert_allclose(out.numpy(), wide, rtol=2**-11, atol=2**-24 * 64)
+
+
+@pytest.mark.parametrize("strides,padding,kernel,channels", BIAS_CASES)
+def test_conv2d_bias_gradients(strides, padding, kernel, channels):
+    x = rng.standard_normal((1, 5, 4, channels[0]))
+    w = rng.standard_normal(kernel + channels)
+    b = rng.standard_normal(channels[1])
+    check_gradients(lambda a, f, c: conv2d_bias(a, f, c, strides, padding), [x, w, b])
+
+
+def test_conv2d_bias_second_order():
+    def grads(x, w, b):
+        with mtf.GradientTape() as tape:
+            tape.watch([x, w, b])
+            y = conv2d_bias(x, w, b, 1, "SAME")
+            total = mtf.reduce_sum(y * y * y)
+        return tape.gradient(total, [x, w, b])
+    x, w = rng.standard_normal((1, 4, 5, 2)), rng.standard_normal((2, 3, 2, 2))
+    check_gradients(grads, [x, w, rng.standard_normal(2)], rtol=1e-4, atol=1e-6)
+
+
+def test_conv2d_bias_on_empty_operands():
+    # no input channels: every sum is empty, so the output is the bias
+    out = conv2d_bias(np.zeros((2, 3, 3, 0)), np.zeros((2, 2, 0, 3)), [1.0, 2.0, 3.0], 1,
+                      "SAME")
+    np.testing.assert_array_equal(out.numpy(), np.broadcast_to([1.0, 2.0, 3.0], (2, 3, 3, 3)))
+    b = mtf.Variable(np.ones(3))
+    with mtf.GradientTape() as tape:
+        y = conv2d_bias(np.zeros((0, 3, 3, 2)), np.ones((2, 2, 2, 3)), b, 1, "SAME")
+        total = mtf.reduce_sum(y)
+    assert y.shape == (0, 3, 3, 3)
+    np.testing.assert_array_equal(tape.gradient(total, b).numpy(), np.zeros(3))
+
+
+def test_conv2d_bias_errors():
+    x, w = np.zeros((1, 4, 4, 2)), np.zeros((3, 3, 2, 3))
+    with pytest.raises(ValueError, match=r"conv2d: bias must have shape \(3,\).*"
+                                         r"bias.shape=\(2,\)"):
+        conv2d_bias(x, w, np.zeros(2), 1, "SAME")
+    with pytest.raises(TypeError, match=r"conv2d: input dtype float64 and bias dtype float32"):
+        conv2d_bias(x, w, mtf.constant(np.zeros(3, np.float32)), 1, "SAME")
+    with pytest.raises(ValueError, match=r"conv2d: padding must be 'SAME' or 'VALID'"):
+        conv2d_bias(x, w, np.zeros(3), 1, "same")
 
 
 # ----------------------------------------------------------------- pooling
