@@ -1,6 +1,8 @@
 """Lazy numba compilation: numba is imported when a kernel first runs."""
+import os
 import sys
 import threading
+import types
 
 _pending_helpers = []          # @helper functions numba has not been told about yet
 _helpers_lock = threading.Lock()
@@ -42,6 +44,7 @@ class kernel:
         _register_helpers()
         fn = self.py_func
         compiled = numba.njit(cache=True, **self._options)(fn)
+        _stamp_helper_files(compiled, fn)
         namespace = sys.modules[fn.__module__].__dict__
         if namespace.get(fn.__name__) is self:
             namespace[fn.__name__] = compiled
@@ -54,13 +57,39 @@ def helper(fn):
     ``fn`` itself is returned, so a kernel's ``py_func`` calls it as Python.
     Before the first kernel compiles, numba learns to compile it into each
     kernel that calls it (``register_jitable(inline="always")``: inlined into
-    the caller's IR, so it takes the caller's options, ``parallel`` and
-    ``error_model``, and costs no call). Define a helper in the module of the
-    kernels that call it: numba's cache looks for changes in a kernel's own
-    file only.
+    the caller's IR, so it takes the caller's options, ``nogil`` and
+    ``error_model``, and costs no call). numba's cache looks for changes in a
+    kernel's own file only; ``_stamp_helper_files`` adds the files of the
+    helpers a kernel's module uses, so editing a helper recompiles its callers.
     """
     _pending_helpers.append(fn)
+    _helper_modules.add(fn.__module__)
     return fn
+
+
+_helper_modules = set()     # names of the modules that define helpers
+
+
+def _stamp_helper_files(dispatcher, fn):
+    """Make the cache entry of ``fn`` depend on the files of the helpers its module
+    uses (helper functions imported by name, or helper modules imported whole): numba
+    keys the entry by ``fn``'s own file's time and size only, and would load a
+    kernel compiled with an older helper."""
+    files = sorted(set(_helper_files(fn.__globals__)) - {fn.__code__.co_filename})
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    if files and cache_file is not None and hasattr(cache_file, "_source_stamp"):
+        stamps = tuple((f, os.stat(f).st_mtime, os.stat(f).st_size) for f in files)
+        cache_file._source_stamp = (cache_file._source_stamp, stamps)
+
+
+def _helper_files(namespace):
+    """Source files of the helper modules ``namespace`` refers to."""
+    for value in list(namespace.values()):
+        name = getattr(value, "__module__", None) if callable(value) else None
+        if isinstance(value, types.ModuleType):
+            name = value.__name__
+        if name in _helper_modules and getattr(sys.modules[name], "__file__", None):
+            yield sys.modules[name].__file__
 
 
 def _register_helpers():

@@ -2,12 +2,20 @@
 
 Kernels take arrays of any shape and layout and return a new C-ordered array.
 float16 is computed in float32 (numba has no float16 arithmetic) and cast back.
+
+erf and gelu have two kernels: float64 calls the C library's erf/tanh/exp
+(``_erf``, ``_gelu``, ``_gelu_grad``, also the references of the other two);
+float32 (and float16) runs a body calling the vectorizable approximations of
+``_float32`` (within a few ulp, see there) through ``_parallel.run``, which
+cuts large arrays into chunks for the thread pool.
 """
 import math
 
 import numpy as np
 
+from . import _float32 as f32m
 from ._jit import kernel
+from ._parallel import chunked_kernel, run
 
 
 @kernel
@@ -17,6 +25,14 @@ def _erf(x):
     for i in range(xf.size):
         of[i] = math.erf(xf[i])
     return out
+
+
+def _erf32_body(out, x):
+    for i in range(x.size):
+        out[i] = f32m.erf(x[i])
+
+
+_ERF32 = chunked_kernel(_erf32_body)
 
 
 @kernel
@@ -48,9 +64,26 @@ def _run(fn, *arrays):
         return out.astype(dtype)
 
 
+def _by_precision(kernel64, body32, arrays, *flags):
+    """float64: ``kernel64(*arrays, *flags)``; else the float32 ``body32`` on flat
+    C-ordered float32 copies, in chunks, cast back to arrays[0]'s dtype."""
+    arrays = [np.asarray(a) for a in arrays]
+    like = arrays[0]
+    if like.dtype == np.float64:
+        return kernel64(*arrays, *flags)
+    flat = [np.ascontiguousarray(a, dtype=np.float32).reshape(-1) for a in arrays]
+    out = np.empty(flat[0].size, np.float32)
+    run(body32, out, *flat, *flags)
+    out = out.reshape(like.shape)
+    if like.dtype == np.float32:
+        return out
+    with np.errstate(over="ignore"):
+        return out.astype(like.dtype)
+
+
 def erf(x):
     """The error function, elementwise."""
-    return _run(_erf, np.asarray(x))
+    return _by_precision(_erf, _ERF32, (x,))
 
 
 def tanh_grad(y, g):
@@ -115,6 +148,11 @@ _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _TANH_C = math.sqrt(2 / math.pi)   # the tanh approximation: tanh(c * (x + k x**3))
 _TANH_K = 0.044715
+# float32 forms: 0.5 (1 + tanh(u)) = sigmoid(2u), so 2u = _W1 x + _W3 x**3 and its
+# derivative is _W1 + _DW3 x**2.
+_W1, _W3 = np.float32(2 * _TANH_C), np.float32(2 * _TANH_C * _TANH_K)
+_DW3 = np.float32(6 * _TANH_C * _TANH_K)
+_BIG = np.float32(1e4)
 
 
 @kernel
@@ -143,6 +181,31 @@ def _gelu_grad(x, g, approximate):
             d = 0.5 * (1 + math.erf(v * _SQRT_HALF)) + v * math.exp(-0.5 * v * v) * _INV_SQRT_2PI
         of[i] = gf[i] * d
     return out
+
+
+def _gelu32_body(out, x, approximate):
+    for i in range(x.size):
+        v = x[i]
+        if approximate:
+            out[i] = v * f32m.sigmoid_pair(v * (_W1 + _W3 * v * v))[0]
+        else:
+            out[i] = v * f32m.normal_cdf_pdf(v)[0]
+
+
+def _gelu_grad32_body(out, x, g, approximate):
+    for i in range(x.size):
+        v = x[i]
+        if approximate:
+            s, rest = f32m.sigmoid_pair(v * (_W1 + _W3 * v * v))
+            c = min(abs(v), _BIG)             # s * rest is 0 long before dw overflows
+            d = s + v * (s * rest) * (_W1 + _DW3 * c * c)
+        else:
+            cdf, pdf = f32m.normal_cdf_pdf(v)
+            d = cdf + v * pdf
+        out[i] = g[i] * d
+
+
+_GELU32, _GELU_GRAD32 = chunked_kernel(_gelu32_body), chunked_kernel(_gelu_grad32_body)
 
 
 def _scalar(value, like):
@@ -180,10 +243,9 @@ def elu_grad(y, g, scale, alpha):
 
 def gelu(x, approximate):
     """x * Phi(x) (erf form), or its tanh approximation."""
-    return _run(lambda a: _gelu(a, bool(approximate)), np.asarray(x))
+    return _by_precision(_gelu, _GELU32, (x,), bool(approximate))
 
 
 def gelu_grad(x, g, approximate):
     """g * d gelu(x) / dx."""
-    return _run(lambda a, b: _gelu_grad(a, b, bool(approximate)), np.asarray(x),
-                np.asarray(g))
+    return _by_precision(_gelu_grad, _GELU_GRAD32, (x, g), bool(approximate))

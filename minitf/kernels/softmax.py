@@ -1,14 +1,23 @@
-"""Row-wise softmax kernels: softmax, log-softmax, their backward, and the fused
+"""Softmax along one axis: softmax, log-softmax, their backward, and the fused
 softmax cross-entropies (loss and backprop in one pass per row).
 
-Kernels take C-ordered 2-D arrays (rows, classes); the wrappers below move the
-class axis last and back. float16 is computed in float32 and cast back.
+float32 (and float16, computed in float32) along the last axis, the layout of
+attention scores and logits, runs the row kernels below: each row is read
+once into the cache and finished there (maximum, exponentials, sum, scale),
+with the exponential of ``_float32`` and the row reductions of ``_lanes``, so
+every loop vectorizes. Other dtypes
+and axes run the numpy references (numpy's exp is vectorized and exact to an
+ulp; the reductions work along any axis without moving it). The cross-entropy
+kernels take C-ordered 2-D arrays (rows, classes); their wrappers move the class
+axis last and back.
 """
 import math
 
 import numpy as np
 
+from . import _float32 as f32m
 from ._jit import helper, kernel
+from ._lanes import LANES, lane_dot, lane_max, lane_sum
 
 
 @helper
@@ -25,54 +34,57 @@ def _exp_row(x, r, out):
     return m, total
 
 
-@kernel
+@kernel(error_model="numpy")
 def _softmax_rows(x):
     out = np.empty_like(x)
+    peak, sums = np.empty(LANES, x.dtype), np.empty(LANES)
     for r in range(x.shape[0]):
-        _, total = _exp_row(x, r, out)
-        for j in range(x.shape[1]):
-            out[r, j] /= total
+        row, dst = x[r], out[r]
+        m = lane_max(row, peak)
+        for j in range(row.size):
+            dst[j] = f32m.exp_sum(row[j], -m)
+        scale = np.float32(1.0 / lane_sum(dst, sums))
+        for j in range(row.size):
+            dst[j] *= scale
     return out
 
 
-@kernel
+@kernel(error_model="numpy")
 def _log_softmax_rows(x):
-    # Not _exp_row: only the sum of the exponentials is needed, not each one.
     out = np.empty_like(x)
+    peak, sums = np.empty(LANES, x.dtype), np.empty(LANES)
     for r in range(x.shape[0]):
-        m = -np.inf
-        for j in range(x.shape[1]):
-            m = max(m, x[r, j])
-        total = 0.0
-        for j in range(x.shape[1]):
-            total += math.exp(x[r, j] - m)
-        shift = m + math.log(total)
-        for j in range(x.shape[1]):
-            out[r, j] = x[r, j] - shift
+        row, dst = x[r], out[r]
+        m = lane_max(row, peak)
+        for j in range(row.size):
+            dst[j] = f32m.exp_sum(row[j], -m)
+        log_total = np.float32(math.log(lane_sum(dst, sums)))
+        for j in range(row.size):
+            dst[j] = (row[j] - m) - log_total
     return out
 
 
-@kernel
+@kernel(error_model="numpy")
 def _softmax_grad_rows(y, g):
     out = np.empty_like(g)
+    sums = np.empty(LANES)
     for r in range(y.shape[0]):
-        dot = 0.0
-        for j in range(y.shape[1]):
-            dot += g[r, j] * y[r, j]
-        for j in range(y.shape[1]):
-            out[r, j] = y[r, j] * (g[r, j] - dot)
+        yr, gr, dst = y[r], g[r], out[r]
+        dot = np.float32(lane_dot(gr, yr, sums))
+        for j in range(yr.size):
+            dst[j] = yr[j] * (gr[j] - dot)
     return out
 
 
-@kernel
+@kernel(error_model="numpy")
 def _log_softmax_grad_rows(y, g):
     out = np.empty_like(g)
+    sums = np.empty(LANES)
     for r in range(y.shape[0]):
-        total = 0.0
-        for j in range(y.shape[1]):
-            total += g[r, j]
-        for j in range(y.shape[1]):
-            out[r, j] = g[r, j] - math.exp(y[r, j]) * total
+        yr, gr, dst = y[r], g[r], out[r]
+        total = np.float32(lane_sum(gr, sums))
+        for j in range(yr.size):
+            dst[j] = gr[j] - f32m.exp_sum(yr[j], np.float32(0.0)) * total
     return out
 
 
@@ -128,28 +140,64 @@ def _unrows(out, like, axis):
     return out.astype(like.dtype, copy=False)
 
 
+# ------------------------------------------------ numpy references and wrappers
+
+def softmax_reference(x, axis):
+    e = np.exp(x - x.max(axis, keepdims=True, initial=-np.inf))
+    return e / e.sum(axis, keepdims=True)
+
+
+def log_softmax_reference(x, axis):
+    shifted = x - x.max(axis, keepdims=True, initial=-np.inf)
+    return shifted - np.log(np.exp(shifted).sum(axis, keepdims=True))
+
+
+def softmax_grad_reference(y, g, axis):
+    return y * (g - (g * y).sum(axis, keepdims=True))
+
+
+def log_softmax_grad_reference(y, g, axis):
+    return g - np.exp(y) * g.sum(axis, keepdims=True)
+
+
+def _along(reference, rows, arrays, axis):
+    """``rows`` (a row kernel) on float32 arrays along their last axis, else
+    ``reference``; float16 computes in float32; the result has arrays[-1]'s dtype."""
+    like = arrays[-1]
+    dtype = like.dtype
+    if dtype.itemsize < 4:
+        arrays = [a.astype(np.float32) for a in arrays]
+    if arrays[-1].dtype == np.float32 and axis == like.ndim - 1:
+        n = like.shape[-1]
+        flat = [np.ascontiguousarray(a).reshape(like.size // n if n else 0, n)
+                for a in arrays]
+        out = rows(*flat).reshape(like.shape)
+    else:
+        with np.errstate(all="ignore"):
+            out = reference(*arrays, axis)
+    return out.astype(dtype, copy=False)
+
+
 def softmax(x, axis):
     """exp(x) / sum(exp(x)) along ``axis`` (>= 0), with the max subtracted first."""
-    x = np.asarray(x)
-    return _unrows(_softmax_rows(_rows(x, axis)), x, axis)
+    return _along(softmax_reference, _softmax_rows, [np.asarray(x)], axis)
 
 
 def log_softmax(x, axis):
     """x - logsumexp(x) along ``axis`` (>= 0)."""
-    x = np.asarray(x)
-    return _unrows(_log_softmax_rows(_rows(x, axis)), x, axis)
+    return _along(log_softmax_reference, _log_softmax_rows, [np.asarray(x)], axis)
 
 
 def softmax_grad(y, g, axis):
     """y * (g - sum(g * y)) along ``axis``: softmax's backward given its output y."""
-    g = np.asarray(g)
-    return _unrows(_softmax_grad_rows(_rows(y, axis), _rows(g, axis)), g, axis)
+    return _along(softmax_grad_reference, _softmax_grad_rows,
+                  [np.asarray(y), np.asarray(g)], axis)
 
 
 def log_softmax_grad(y, g, axis):
     """g - exp(y) * sum(g) along ``axis``: log_softmax's backward given its output y."""
-    g = np.asarray(g)
-    return _unrows(_log_softmax_grad_rows(_rows(y, axis), _rows(g, axis)), g, axis)
+    return _along(log_softmax_grad_reference, _log_softmax_grad_rows,
+                  [np.asarray(y), np.asarray(g)], axis)
 
 
 def softmax_xent(labels, logits, axis):

@@ -3,6 +3,7 @@ from ..module import Module
 from ..nn import moments
 from ..ops import add, multiply, reshape, rsqrt, subtract
 from ..ops._validate import axes as normalize_axes
+from ..ops.layer_norm import layer_norm
 from ._utils import build, create_scale_offset, float_input
 
 
@@ -11,7 +12,8 @@ class LayerNorm(Module):
 
     y = (x - mean) / sqrt(variance + eps) * scale + offset, with the statistics
     of each example over ``axis``. ``scale`` and ``offset`` have the input's
-    size on those axes (as Keras) and are created on the first call.
+    size on those axes (as Keras) and are created on the first call. Trailing
+    axes (the default, -1) run as one fused op, forward and backward.
 
     >>> norm = mtf.layers.LayerNorm()
     >>> y = norm(mtf.constant([[1.0, 3.0]]))
@@ -49,6 +51,15 @@ class LayerNorm(Module):
                 n is not None and n != m for n, m in zip(self.input_shape, x.shape)):
             raise ValueError(f"LayerNorm: built for inputs of shape {self.input_shape} "
                              f"(None: any size), called with shape {x.shape}.")
+        scale = self.scale if self.create_scale else None
+        offset = self.offset if self.create_offset else None
+        if self._broadcast_shape is None:
+            for p in (scale, offset):
+                if p is not None and p.dtype != x.dtype:
+                    raise TypeError(f"LayerNorm: built for dtype {p.dtype.name}, called "
+                                    f"with inputs of dtype {x.dtype.name} (shape "
+                                    f"{x.shape}); cast them with mtf.cast first.")
+            return layer_norm(x, scale, offset, len(self._axes), self.eps)
         mean, variance = moments(x, self._axes, keepdims=True)
         y = multiply(subtract(x, mean), rsqrt(variance + self.eps))
         if self.create_scale:

@@ -41,6 +41,8 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if output_type is not None and check.dtype("matmul", output_type, "output_type") != av.dtype:
         raise TypeError(f"matmul: output_type must be None or the input dtype "
                         f"{av.dtype}. Received: output_type={output_type!r}")
+    if bv.ndim == 2 and av.ndim > 2 and not ta:
+        return _matmul_rows(a, b, tb)
     try:
         value = quietly(np.matmul, av.swapaxes(-1, -2) if ta else av,
                         bv.swapaxes(-1, -2) if tb else bv)
@@ -59,6 +61,28 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
             gb = unbroadcast(gb, bv.shape)
         return ga, gb
     return emit("matmul", value, (a, b), grad)
+
+
+def _matmul_rows(a, b, tb):
+    """``a @ b`` for ``a`` of rank > 2 and a matrix ``b``: the rows of all of ``a``'s
+    matrices times ``b`` as one 2-D product (one GEMM instead of one per batch entry,
+    and ``b``'s gradient without a batch of products to sum)."""
+    av, bv = a._value, b._value
+    k, n = av.shape[-1], bv.shape[1 if tb else 0]
+    if k != n:
+        raise ValueError(_matmul_mismatch(av.shape, bv.shape, False, tb))
+    lead, rows = av.shape[:-1], math.prod(av.shape[:-1])
+    flat = av.reshape(rows, k)
+    value = quietly(np.matmul, flat, bv.T if tb else bv)
+
+    def grad(g, needs):
+        ga = matmul(g, b, transpose_b=not tb) if needs[0] else None
+        gb = None
+        if needs[1]:
+            g2, a2 = reshape(g, (rows, g.shape[-1])), reshape(a, (rows, k))
+            gb = matmul(g2, a2, transpose_a=True) if tb else matmul(a2, g2, transpose_a=True)
+        return ga, gb
+    return emit("matmul", value.reshape(lead + value.shape[-1:]), (a, b), grad)
 
 
 def _plain_flags(*flags):

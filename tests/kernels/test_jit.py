@@ -64,3 +64,59 @@ def test_inlined_helpers_take_the_calling_kernels_error_model():
     assert _ratio_numpy_errors(1.0, 0.0) == np.inf           # numpy: IEEE division
     with pytest.raises(ZeroDivisionError):
         _ratio_python_errors(1.0, 0.0)                       # python (numba's default)
+
+
+_HELPERS = """
+from minitf.kernels._jit import helper
+
+
+@helper
+def offset(v):
+    return v + {offset}
+"""
+
+_KERNELS = """
+import numpy as np
+from minitf.kernels._jit import kernel
+from . import helpers as h
+from .helpers import offset
+
+
+@kernel
+def by_module(x):
+    return h.offset(x[0])
+
+
+@kernel
+def by_name(x):
+    return offset(x[0])
+"""
+
+_RUN = """
+import numpy as np
+from pkg import kernels
+print(kernels.by_module(np.zeros(1)), kernels.by_name(np.zeros(1)))
+"""
+
+
+def test_editing_a_helper_in_another_file_recompiles_the_kernels_that_use_it(tmp_path):
+    """numba keys a cached kernel by its own file only; a helper imported from another
+    module (as a module or by name) must not leave a stale compiled kernel behind."""
+    import os
+    import subprocess
+    import sys
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "kernels.py").write_text(_KERNELS)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path),
+               NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    for offset in (1.0, 2.5, 2.5):        # compile, recompile after the edit, load from cache
+        (package / "helpers.py").write_text(_HELPERS.format(offset=offset))
+        os.utime(package / "helpers.py", (offset * 1000, offset * 1000))
+        result = subprocess.run([sys.executable, "-c", _RUN], env=env, capture_output=True,
+                                text=True, timeout=300, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.split() == [str(offset), str(offset)]
+    cached = [n for _, _, names in os.walk(tmp_path / "cache") for n in names]
+    assert sum(n.endswith(".nbi") for n in cached) == 2      # both kernels were cached

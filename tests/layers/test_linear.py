@@ -126,3 +126,39 @@ def test_input_gradient_matches_finite_differences():
     x = np.random.default_rng(3).standard_normal((2, 4))
     layer(x)
     mtf.testing.check_gradients(lambda t: mtf.tanh(layer(t)), [x])
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_sequence_inputs_gradients_closed_form(dtype, tol):
+    """[batch, time, features] inputs: w's gradient sums over batch and time."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 5, 4)).astype(dtype)
+    g = rng.standard_normal((3, 5, 2)).astype(dtype)
+    layer = mtf.layers.Linear(2)
+    layer(x)
+    xt = mtf.constant(x)
+    with mtf.GradientTape() as tape:
+        tape.watch(xt)
+        y = layer(xt)
+    dx, dw, db = tape.gradient(y, [xt, layer.w, layer.b], output_gradients=g)
+    w = layer.w.numpy().astype(np.float64)
+    x64, g64 = x.astype(np.float64), g.astype(np.float64)
+    np.testing.assert_allclose(y.numpy(), x64 @ w + layer.b.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(dw.numpy(), np.einsum("bti,btj->ij", x64, g64), rtol=tol,
+                               atol=tol)
+    np.testing.assert_allclose(db.numpy(), g64.sum((0, 1)), rtol=tol, atol=tol)
+    np.testing.assert_allclose(dx.numpy(), g64 @ w.T, rtol=tol, atol=tol)
+    assert dx.dtype == dw.dtype == db.dtype == dtype
+
+
+def test_sequence_inputs_second_order():
+    layer = mtf.layers.Linear(3)
+    x = np.random.default_rng(5).standard_normal((2, 3, 4))
+    layer(x)
+
+    def grad_of_input(t):
+        with mtf.GradientTape() as tape:
+            tape.watch(t)
+            loss = mtf.reduce_sum(mtf.tanh(layer(t)) ** 2)
+        return tape.gradient(loss, t)
+    mtf.testing.check_gradients(grad_of_input, [x])

@@ -1,6 +1,7 @@
 """mtf.nn activations: values vs formulas, gradients (1st and 2nd order) vs finite
 differences, numerical stability, aliases and errors."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -168,3 +169,28 @@ def test_errors_name_op_and_input():
         mtf.nn.softmax(mtf.constant(1.0))
     with pytest.raises(TypeError, match=r"gelu.*int32"):
         mtf.nn.gelu(mtf.constant([1]))
+
+
+FAST_FLOAT32 = ["gelu", "gelu_tanh", "softmax", "log_softmax", "softmax_axis0"]
+
+
+@pytest.mark.parametrize("name", FAST_FLOAT32)
+def test_float32_gradients_first_and_second_order(name):
+    """float32 runs the vectorized kernels (the last axis for softmax): their gradient
+    ops against finite differences, to second order."""
+    op, _ = REFERENCES[name]
+    x = _away_from_kinks((3, 17)).astype(np.float32)
+    check_gradients(op, [x])
+    check_gradients(_gradient_of(op), [x[:, :5]], rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("name", FAST_FLOAT32)
+def test_float32_nan_and_inf_without_warnings(name):
+    op, ref = REFERENCES[name]
+    x = np.array([[0.5, np.nan, 1.0], [np.inf, 0.0, -1.0], [-np.inf, 2.0, 3.0]], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = op(x).numpy()
+    with np.errstate(all="ignore"):
+        want = ref(x.astype(np.float64))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)

@@ -114,6 +114,46 @@ def test_matmul_second_derivative():
     np.testing.assert_allclose(h, want)
 
 
+@pytest.mark.parametrize("lead", [(2,), (2, 3), (0,), (3, 1, 2)])
+@pytest.mark.parametrize("transpose_b", [False, True])
+def test_matmul_of_a_batch_by_a_matrix_is_one_product(lead, transpose_b):
+    """rank > 2 times a matrix runs as one 2-D product; b's gradient is a^T g over all
+    rows at once (not a batch of products summed)."""
+    a = _randn(*lead, 3, 4)
+    b = _t(_randn(4, 5), transpose_b).copy()
+    g = _randn(*lead, 3, 5)
+    ta, tb = mtf.constant(a), mtf.constant(b)
+    with mtf.GradientTape() as tape:
+        tape.watch([ta, tb])
+        y = mtf.matmul(ta, tb, transpose_b=transpose_b)
+    bm = _t(b, transpose_b)
+    np.testing.assert_allclose(y.numpy(), a @ bm, rtol=1e-12, atol=1e-12)
+    ga, gb = tape.gradient(y, [ta, tb], output_gradients=g)
+    rows_a, rows_g = a.reshape(-1, 4), g.reshape(-1, 5)
+    np.testing.assert_allclose(ga.numpy(), g @ bm.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gb.numpy(), _t(rows_a.T @ rows_g, transpose_b), rtol=1e-12,
+                               atol=1e-12)
+    if 0 not in lead:
+        check_gradients(lambda x, w: mtf.matmul(x, w, transpose_b=transpose_b), [a, b])
+
+
+def test_matmul_of_a_batch_by_a_matrix_second_order_and_views():
+    a = _randn(4, 3, 2).transpose(1, 0, 2)          # not C-contiguous
+    b = _randn(2, 2)
+    np.testing.assert_allclose(mtf.matmul(a, b).numpy(), a @ b, rtol=1e-12)
+    h = hessian(lambda x: mtf.reduce_sum(mtf.square(mtf.matmul(x, b))), _randn(2, 1, 2))
+    # f = sum_r |x_r b|^2 over rows r, so d2f / dx_ri dx_sj = 2 [r == s] (b b^T)_ij.
+    np.testing.assert_allclose(h.reshape(4, 4), np.kron(2 * np.eye(2), b @ b.T), rtol=1e-12)
+
+
+def test_matmul_of_a_batch_by_a_matrix_mismatch():
+    with pytest.raises(ValueError, match=r"matmul: inner dimensions do not match: a has shape "
+                                         r"\(2, 3, 4\) and b has shape \(5, 6\), so 4 != 5"):
+        mtf.matmul(np.ones((2, 3, 4)), np.ones((5, 6)))
+    with pytest.raises(ValueError, match=r"b has shape \(6, 5\) \(transposed\), so 4 != 5"):
+        mtf.matmul(np.ones((2, 3, 4)), np.ones((6, 5)), transpose_b=True)
+
+
 @pytest.mark.parametrize("a,b,pattern", [
     ((3,), (3, 2), r"matmul: both operands need rank >= 2, but a has shape \(3,\)"),
     ((2, 3), (3,), r"matmul: both operands need rank >= 2, but b has shape \(3,\)"),
