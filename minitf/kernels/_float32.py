@@ -23,8 +23,8 @@ smallest subnormal). The tails multiply that by e**(-z**2), whose argument
 is kept exact (``square_parts``, ``exp_sum``), so the normal CDF and density
 share one exponential.
 
-numba's cache sees changes to the kernel files only: after editing this file,
-touch ``activations.py`` and ``softmax.py`` (or clear ``__pycache__``).
+Kernels that use these helpers recompile when this file changes
+(``_jit._stamp_helper_files``).
 """
 import math
 

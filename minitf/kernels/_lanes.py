@@ -8,8 +8,8 @@ float64 whatever the input (float32 rows lose nothing to the order). The
 caller owns the 16-entry scratch ``lanes`` array (allocated once per kernel
 call, not per row).
 
-numba's cache sees changes to the kernel files only: after editing this file,
-touch ``softmax.py`` and ``layer_norm.py`` (or clear ``__pycache__``).
+Kernels that use these helpers recompile when this file changes
+(``_jit._stamp_helper_files``).
 """
 import numpy as np
 
