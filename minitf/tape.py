@@ -11,6 +11,8 @@ gradient.
 """
 import enum
 
+import numpy as np
+
 from . import _nest
 from ._context import ctx
 from .indexed_slices import IndexedSlices, add_gradients
@@ -326,8 +328,8 @@ def _checked_targets(target, allow_list=True):
 
 def _upstreams(targets, output_gradients):
     from .ops import creation, _dispatch
-    if output_gradients is None:
-        return [creation.ones_like(t) for t in targets]
+    if output_gradients is None:      # seeds need no recording: no op dispatch
+        return [_dispatch.wrap(np.ones_like(t._value)) for t in targets]
     given = _nest.flatten(output_gradients)
     if len(given) != len(targets):
         raise ValueError(f"GradientTape.gradient: {len(given)} output_gradients for "

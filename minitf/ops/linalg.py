@@ -26,7 +26,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     hints are accepted and ignored. Only the gradients ``needs`` asks for are
     computed (the hot path of every dense layer).
     """
-    if not _plain_flags(transpose_a, transpose_b, adjoint_a, adjoint_b):
+    if not (transpose_a is False and transpose_b is False and adjoint_a is False
+            and adjoint_b is False) and not _plain_flags(transpose_a, transpose_b,
+                                                         adjoint_a, adjoint_b):
         _check_matmul_flags(transpose_a, transpose_b, adjoint_a, adjoint_b, a_is_sparse,
                             b_is_sparse)
     if transpose_a and adjoint_a or transpose_b and adjoint_b:
@@ -37,10 +39,18 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if (type(a) not in TENSOR_TYPES or type(b) not in TENSOR_TYPES
             or a._value.ndim < 2 or b._value.ndim < 2 or a._value.dtype.kind == "b"):
         _check_matmul_inputs(a, b)
-    av, bv = a._value, b._value
+    av = a._value
     if output_type is not None and check.dtype("matmul", output_type, "output_type") != av.dtype:
         raise TypeError(f"matmul: output_type must be None or the input dtype "
                         f"{av.dtype}. Received: output_type={output_type!r}")
+    return _product(a, b, ta, tb)
+
+
+def _product(a, b, ta, tb):
+    """``a @ b`` (either transposed) of two Tensors of one float or int dtype and rank
+    >= 2, checked by the caller: the path of the gradient rules, with no argument
+    checks. A rank > 2 ``a`` times a matrix is one 2-D product."""
+    av, bv = a._value, b._value
     if bv.ndim == 2 and av.ndim > 2 and not ta:
         return _matmul_rows(a, b, tb)
     try:
@@ -52,12 +62,10 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     def grad(g, needs):
         ga = gb = None
         if needs[0]:
-            ga = (matmul(b, g, transpose_a=tb, transpose_b=True) if ta
-                  else matmul(g, b, transpose_b=not tb))
+            ga = _product(b, g, tb, True) if ta else _product(g, b, False, not tb)
             ga = unbroadcast(ga, av.shape)
         if needs[1]:
-            gb = (matmul(g, a, transpose_a=True, transpose_b=ta) if tb
-                  else matmul(a, g, transpose_a=not ta))
+            gb = _product(g, a, True, ta) if tb else _product(a, g, not ta, False)
             gb = unbroadcast(gb, bv.shape)
         return ga, gb
     return emit("matmul", value, (a, b), grad)
@@ -76,11 +84,11 @@ def _matmul_rows(a, b, tb):
     value = quietly(np.matmul, flat, bv.T if tb else bv)
 
     def grad(g, needs):
-        ga = matmul(g, b, transpose_b=not tb) if needs[0] else None
+        ga = _product(g, b, False, not tb) if needs[0] else None
         gb = None
         if needs[1]:
             g2, a2 = reshape(g, (rows, g.shape[-1])), reshape(a, (rows, k))
-            gb = matmul(g2, a2, transpose_a=True) if tb else matmul(a2, g2, transpose_a=True)
+            gb = _product(g2, a2, True, False) if tb else _product(a2, g2, True, False)
         return ga, gb
     return emit("matmul", value.reshape(lead + value.shape[-1:]), (a, b), grad)
 

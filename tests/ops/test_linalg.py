@@ -90,7 +90,7 @@ def test_matmul_operator_dtypes_and_integers():
 
 @pytest.mark.parametrize("watch,calls", [("a", 1), ("b", 1), ("ab", 2)])
 def test_matmul_gradient_computes_only_what_is_needed(monkeypatch, watch, calls):
-    original = linalg.matmul
+    original = linalg._product
     count = []
 
     def counting(*args, **kwargs):
@@ -99,8 +99,8 @@ def test_matmul_gradient_computes_only_what_is_needed(monkeypatch, watch, calls)
     a, b = mtf.constant(_randn(3, 4)), mtf.constant(_randn(4, 2))
     with mtf.GradientTape() as tape:
         tape.watch([t for name, t in (("a", a), ("b", b)) if name in watch])
-        y = original(a, b)
-    monkeypatch.setattr(linalg, "matmul", counting)  # what the gradient rule calls
+        y = linalg.matmul(a, b)
+    monkeypatch.setattr(linalg, "_product", counting)  # what the gradient rule calls
     tape.gradient(y, [a, b])
     assert len(count) == calls
 
