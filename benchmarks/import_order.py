@@ -3,9 +3,11 @@
 Each order runs in a fresh interpreter: minitf first, PyTorch first, and the
 user's own numba ``parallel=True`` code run first (which starts numba's
 process-wide threading layer). Each child times the 784-512-512-10 Adam step
-of ``mlp_step.py`` for minitf and PyTorch side by side; a last child runs
-PyTorch alone, so torch's own speed can be compared with and without minitf
-in the process. Medians in ms; the spread between orders is the result.
+of ``mlp_step.py`` for minitf and PyTorch side by side. Further children run
+each framework alone, torch with minitf imported but idle (torch's speed must
+not change), and both with numpy's OpenBLAS on one thread: when the two
+alternate in one process, each one's BLAS threads still spin for a while after
+its matmuls and slow the other one's, which that row shows. Medians in ms.
 """
 import argparse
 import os
@@ -23,12 +25,18 @@ def _user_kernel(a):
 _user_kernel(np.zeros(1 << 20))
 """
 
-ORDERS = {   # name: (code run first, frameworks timed)
-    "minitf first": ("import minitf\nimport torch", ("minitf", "torch")),
-    "torch first": ("import torch\nimport minitf", ("minitf", "torch")),
-    "user numba parallel first": (USER_NUMBA + "import minitf\nimport torch",
-                                  ("minitf", "torch")),
-    "torch alone": ("import torch", ("torch",)),
+ORDERS = {   # name: (code run first, frameworks timed, extra environment)
+    "minitf alone": ("import minitf", ("minitf",), {}),
+    "minitf alone, torch imported first": ("import torch\nimport minitf", ("minitf",), {}),
+    "minitf alone, user numba first": (USER_NUMBA + "import minitf", ("minitf",), {}),
+    "torch alone": ("import torch", ("torch",), {}),
+    "torch alone, minitf imported first": ("import minitf\nimport torch", ("torch",), {}),
+    "side by side, minitf first": ("import minitf\nimport torch", ("minitf", "torch"), {}),
+    "side by side, torch first": ("import torch\nimport minitf", ("minitf", "torch"), {}),
+    "side by side, user numba first": (USER_NUMBA + "import minitf\nimport torch",
+                                       ("minitf", "torch"), {}),
+    "side by side, numpy BLAS 1 thread": ("import minitf\nimport torch", ("minitf", "torch"),
+                                          {"OPENBLAS_NUM_THREADS": "1"}),
 }
 
 CHILD = """
@@ -42,11 +50,11 @@ print("RESULT", *(f"{{k}}={{v}}" for k, v in medians.items()))
 """
 
 
-def run_order(prelude, frameworks, repeats):
+def run_order(prelude, frameworks, repeats, env=None):
     """{framework: median seconds} measured in a fresh interpreter."""
     code = CHILD.format(here=HERE, prelude=prelude, frameworks=frameworks, repeats=repeats)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=1200)
+                         timeout=1200, env=dict(os.environ, **(env or {})))
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
     line = next(l for l in out.stdout.splitlines() if l.startswith("RESULT"))
@@ -55,7 +63,7 @@ def run_order(prelude, frameworks, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     try:
         import torch  # noqa: F401
@@ -65,13 +73,14 @@ def main():
         return
     print("MLP 784-512-512-10 Adam step, batch 128, by what ran before minitf "
           "(medians, ms; fresh interpreter each)")
-    print(f"  {'order':28s}{'minitf':>9s}{'torch':>9s}{'ratio':>8s}")
-    for name, (prelude, frameworks) in ORDERS.items():
-        medians = run_order(prelude, frameworks, args.repeats)
-        ours, theirs = medians.get("minitf"), medians["torch"]
-        cells = [f"{ours * 1e3:9.2f}" if ours else f"{'-':>9s}", f"{theirs * 1e3:9.2f}",
-                 f"{ours / theirs:8.2f}" if ours else f"{'-':>8s}"]
-        print(f"  {name:28s}{''.join(cells)}")
+    print(f"  {'order':38s}{'minitf':>9s}{'torch':>9s}{'ratio':>8s}")
+    for name, (prelude, frameworks, env) in ORDERS.items():
+        medians = run_order(prelude, frameworks, args.repeats, env)
+        ours, theirs = medians.get("minitf"), medians.get("torch")
+        cells = [f"{ours * 1e3:9.2f}" if ours else f"{'-':>9s}",
+                 f"{theirs * 1e3:9.2f}" if theirs else f"{'-':>9s}",
+                 f"{ours / theirs:8.2f}" if ours and theirs else f"{'-':>8s}"]
+        print(f"  {name:38s}{''.join(cells)}")
 
 
 if __name__ == "__main__":
