@@ -3,7 +3,22 @@
 The candidates take turns, repeat after repeat, so a change of load on a
 shared machine hits them all alike.
 """
+import importlib
 import time
+
+
+def optional_torch():
+    """The torch module, or None when it is not installed (every benchmark runs
+    without it and prints "n/a")."""
+    try:
+        return importlib.import_module("torch")
+    except ImportError:
+        return None
+
+
+def keep_only(runs, only):
+    """``runs`` restricted to the one named ``only`` (all of them when None)."""
+    return [(name, step) for name, step in runs if only is None or name == only]
 
 
 def interleaved(runs, repeats, iters=1, warm_each=False):

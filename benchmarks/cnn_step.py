@@ -15,7 +15,7 @@ import statistics
 
 import numpy as np
 
-from _timing import interleaved
+from _timing import interleaved, keep_only, optional_torch
 
 BATCH, SIZE, C1, C2, CLASSES, LR = 64, 28, 32, 64, 10, 1e-3
 
@@ -50,16 +50,8 @@ def minitf_step(x, y):
     return step
 
 
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def torch_step(x, y):
-    torch = _torch()
+    torch = optional_torch()
     if torch is None:
         return None
     nn = torch.nn
@@ -184,7 +176,7 @@ def op_runs(x):
 
 
 def _torch_ops(x1, w1, x2, w2, g1, g2):
-    torch = _torch()
+    torch = optional_torch()
     if torch is None:
         return None
     nchw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2)))  # noqa
@@ -319,21 +311,24 @@ def report(title, runs, repeats, iters):
 
 
 def ratio_line(medians, base="torch", label="minitf / torch"):
-    if base in medians:
+    if base in medians and "minitf" in medians:
         return f"{label}: {medians['minitf'] / medians[base]:.2f} (medians)"
-    return f"{label}: n/a ({base} not installed)"
+    return f"{label}: n/a (not both timed)"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--only", choices=["minitf", "torch"],
+                        help="time one framework alone (benchmarks/separate_processes.py)")
     parser.add_argument("--ops", action="store_true", help="per-op and formulation rows")
     parser.add_argument("--no-step", action="store_true", help="skip the whole-step timing")
     args = parser.parse_args()
     x, y = data()
     if not args.no_step:
         makers = (("minitf", minitf_step), ("torch", torch_step), ("numpy", numpy_step))
-        runs = [(name, step) for name, make in makers if (step := make(x, y)) is not None]
+        runs = keep_only([(name, step) for name, make in makers
+                          if (step := make(x, y)) is not None], args.only)
         medians = report(f"CNN step (conv3x3({C1})-pool-conv3x3({C2})-pool-dense, "
                          f"batch {BATCH}, {SIZE}x{SIZE}, Adam)", runs, args.repeats, 3)
         print("  " + ratio_line(medians))

@@ -11,7 +11,7 @@ import statistics
 
 import numpy as np
 
-from _timing import interleaved
+from _timing import interleaved, keep_only
 
 WORKLOADS = {   # name: (layer sizes, batch, optimizer, learning rate)
     "mlp": ((784, 512, 512, 10), 128, "adam", 1e-3),
@@ -101,9 +101,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", choices=sorted(WORKLOADS) + ["all"], default="all")
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--only", choices=["minitf", "torch"],
+                        help="time one framework alone (benchmarks/separate_processes.py)")
     args = parser.parse_args()
     for workload in sorted(WORKLOADS) if args.workload == "all" else [args.workload]:
-        report(workload, steps(workload), args.repeats, 10 if workload == "mlp" else 200)
+        report(workload, keep_only(steps(workload), args.only), args.repeats, 10 if workload == "mlp" else 200)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from _timing import interleaved
+from _timing import interleaved, keep_only
 
 VOCAB, DIM, BATCH, LR = 100_000, 64, 1024, 0.01
 OPTIMIZERS = ("sgd", "adagrad", "lazy-adam")
@@ -127,6 +127,8 @@ def report(optimizer, runs, repeats, iters):
     for name, median in medians.items():
         print(f"  {name:8s} {median * 1e3:8.3f} ms (median of {repeats} x {iters})")
     for other in ("torch", "numpy"):
+        if "minitf" not in medians:
+            break
         if other in medians:
             print(f"  minitf / {other}: {medians['minitf'] / medians[other]:.2f} (medians)")
         else:
@@ -138,6 +140,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--optimizer", choices=list(OPTIMIZERS) + ["all"], default="all")
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--only", choices=["minitf", "torch"],
+                        help="time one framework alone (benchmarks/separate_processes.py)")
+
     parser.add_argument("--iters", type=int, default=50)
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch.set_num_threads for the torch runs (default: torch's)")
@@ -150,7 +155,7 @@ def main():
         except ImportError:
             pass
     for optimizer in OPTIMIZERS if args.optimizer == "all" else [args.optimizer]:
-        report(optimizer, steps(optimizer), args.repeats, args.iters)
+        report(optimizer, keep_only(steps(optimizer), args.only), args.repeats, args.iters)
 
 
 if __name__ == "__main__":

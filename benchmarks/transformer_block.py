@@ -15,7 +15,7 @@ import statistics
 
 import numpy as np
 
-from _timing import interleaved
+from _timing import interleaved, keep_only, optional_torch
 
 BATCH, SEQ, WIDTH, HEADS, HIDDEN, LR = 32, 64, 128, 4, 512, 1e-3
 HEAD = WIDTH // HEADS
@@ -65,16 +65,8 @@ def minitf_step(x, t):
     return step
 
 
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def torch_step(x, t):
-    torch = _torch()
+    torch = optional_torch()
     if torch is None:
         return None
     F, nn = torch.nn.functional, torch.nn
@@ -170,7 +162,7 @@ def _torch_fwd_bwd(torch, fn, *arrays):
 def op_rows():
     """[(label, minitf closure, torch closure or None)] for the block's ops."""
     import minitf as mtf
-    torch = _torch()
+    torch = optional_torch()
     rng = np.random.default_rng(3)
     hidden = rng.standard_normal((BATCH, SEQ, HIDDEN)).astype(np.float32)
     scores = rng.standard_normal((BATCH, HEADS, SEQ, SEQ)).astype(np.float32)
@@ -210,7 +202,7 @@ def op_rows():
 def _ratio_line(medians, a, b):
     if a in medians and b in medians:
         return f"  {a} / {b}: {medians[a] / medians[b]:.2f} (medians)"
-    return f"  {a} / {b}: n/a (torch not installed)"
+    return f"  {a} / {b}: n/a (not both timed)"
 
 
 def report(runs, repeats, iters):
@@ -243,15 +235,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--iters", type=int, default=5)
+    parser.add_argument("--only", choices=["minitf", "torch"],
+                        help="time one framework alone (benchmarks/separate_processes.py)")
     parser.add_argument("--ops", action="store_true", help="add per-op rows")
     parser.add_argument("--no-step", action="store_true", help="per-op rows only")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch.set_num_threads (default: torch's own choice)")
     args = parser.parse_args()
-    if args.torch_threads and _torch() is not None:
-        _torch().set_num_threads(args.torch_threads)
+    if args.torch_threads and optional_torch() is not None:
+        optional_torch().set_num_threads(args.torch_threads)
     if not args.no_step:
-        report(steps(*data()), args.repeats, args.iters)
+        report(keep_only(steps(*data()), args.only), args.repeats, args.iters)
     if args.ops or args.no_step:
         report_ops(args.repeats, args.iters * 4)
 

@@ -1,6 +1,6 @@
 """Scatter-add kernels: the backward of gather and indexing, duplicates summed.
 
-``np.add.at`` does the same but is slow; these loops are one pass each.
+numpy's unbuffered ``add`` at indices does the same but is slow; these loops are one pass each.
 Indices must already be validated (numba does not bounds-check).
 float16 is accumulated in float32 (numba has no float16 arithmetic) and cast back.
 """
