@@ -72,7 +72,7 @@ def record(name, inputs, out, grad, saves=True):
             if True not in needs:
                 continue
         if versions is None:
-            versions = _versions(inputs) if saves else ()
+            versions = _versions(inputs) if saves and Variable in map(type, inputs) else ()
         tape._nodes.append((name, inputs, out, grad, versions, ctx.scope, needs))
         tracked.add(id(out))
 
