@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _float32 as f32m
 from ._jit import kernel
-from ._parallel import chunked_kernel, run
+from ._parallel import PARALLEL_MIN, chunked_kernel, run
 
 
 @kernel
@@ -35,22 +35,20 @@ def _erf32_body(out, x):
 _ERF32 = chunked_kernel(_erf32_body)
 
 
-@kernel
-def _tanh_grad(y, g):
-    out = np.empty(y.shape, y.dtype)
-    yf, gf, of = y.ravel(), g.ravel(), out.reshape(-1)
-    for i in range(yf.size):
-        of[i] = gf[i] * (1 - yf[i] * yf[i])
-    return out
+def _tanh_grad_body(out, y, g):
+    out, y, g = out.reshape(-1), y.reshape(-1), g.reshape(-1)
+    for i in range(y.size):
+        out[i] = g[i] * (1 - y[i] * y[i])
 
 
-@kernel
-def _sigmoid_grad(y, g):
-    out = np.empty(y.shape, y.dtype)
-    yf, gf, of = y.ravel(), g.ravel(), out.reshape(-1)
-    for i in range(yf.size):
-        of[i] = gf[i] * yf[i] * (1 - yf[i])
-    return out
+def _sigmoid_grad_body(out, y, g):
+    out, y, g = out.reshape(-1), y.reshape(-1), g.reshape(-1)
+    for i in range(y.size):
+        out[i] = g[i] * y[i] * (1 - y[i])
+
+
+_tanh_grad = chunked_kernel(_tanh_grad_body)
+_sigmoid_grad = chunked_kernel(_sigmoid_grad_body)
 
 
 def _run(fn, *arrays):
@@ -62,6 +60,25 @@ def _run(fn, *arrays):
     out = fn(*(np.asarray(a, np.float32) for a in arrays))
     with np.errstate(over="ignore"):
         return out.astype(dtype)
+
+
+def _elementwise(body, y, g):
+    """``body(out, y, g)`` (C-ordered arrays of one shape, flattened by the body) into
+    a new array of ``g``'s dtype: float16 through float32, and large arrays in
+    chunks on both cores."""
+    y, g = np.asarray(y), np.asarray(g)
+    wide = np.float32 if g.dtype.itemsize <= 2 else None
+    if wide is not None or not (y.flags.c_contiguous and g.flags.c_contiguous):
+        y, g = np.ascontiguousarray(y, wide), np.ascontiguousarray(g, wide)
+    out = np.empty(g.shape, g.dtype)
+    if out.size < 2 * PARALLEL_MIN:
+        (body._compiled or body)(out, y, g)      # numba's dispatcher once compiled
+    else:
+        run(body, out.reshape(-1), y.reshape(-1), g.reshape(-1))
+    if wide is None:
+        return out
+    with np.errstate(over="ignore"):
+        return out.astype(np.float16)
 
 
 def _by_precision(kernel64, body32, arrays, *flags):
@@ -88,23 +105,23 @@ def erf(x):
 
 def tanh_grad(y, g):
     """g * (1 - y**2): tanh's backward given its output y."""
-    return _run(_tanh_grad, np.asarray(y), np.asarray(g))
+    return _elementwise(_tanh_grad, y, g)
 
 
 def sigmoid_grad(y, g):
     """g * y * (1 - y): sigmoid's backward given its output y."""
-    return _run(_sigmoid_grad, np.asarray(y), np.asarray(g))
+    return _elementwise(_sigmoid_grad, y, g)
 
 
 # ------------------------------------------------------------ nn activations
 
-@kernel
-def _relu_grad(y, g):
-    out = np.empty(y.shape, g.dtype)
-    yf, gf, of = y.ravel(), g.ravel(), out.reshape(-1)
-    for i in range(yf.size):
-        of[i] = gf[i] if yf[i] > 0 else 0
-    return out
+def _relu_grad_body(out, y, g):
+    out, y, g = out.reshape(-1), y.reshape(-1), g.reshape(-1)
+    for i in range(y.size):
+        out[i] = g[i] if y[i] > 0 else 0
+
+
+_relu_grad = chunked_kernel(_relu_grad_body)
 
 
 @kernel
@@ -215,7 +232,7 @@ def _scalar(value, like):
 
 def relu_grad(y, g):
     """g where y > 0, else 0: relu's backward given its output y."""
-    return _run(_relu_grad, np.asarray(y), np.asarray(g))
+    return _elementwise(_relu_grad, y, g)
 
 
 def leaky_relu(x, alpha):

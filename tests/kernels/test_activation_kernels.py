@@ -32,12 +32,43 @@ def _gelu_grad_ref(x, approximate):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_grad_kernel_matches_py_func_and_numpy(dtype):
+    x = rng.standard_normal((5, 7)).astype(dtype)
+    g = rng.standard_normal((5, 7)).astype(dtype)
+    compiled, python = np.empty_like(g), np.empty_like(g)
+    K._relu_grad(compiled, x, g)
+    K._relu_grad.py_func(python, x, g)
+    np.testing.assert_array_equal(compiled, python)
+    np.testing.assert_array_equal(compiled, np.where(x > 0, g, 0))
+
+
+@pytest.mark.parametrize("name", ["relu_grad", "tanh_grad", "sigmoid_grad"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_large_gradient_kernels_run_in_chunks_with_the_same_numbers(name, dtype):
+    """Above the threshold the kernel runs in chunks on the pool; every element must be
+    what one whole-array call gives (and what the formula gives), any layout."""
+    n = 5 * K.PARALLEL_MIN + 3
+    y = rng.uniform(-1, 1, (n, 2)).astype(dtype)[:, 0]          # strided
+    g = rng.standard_normal(n).astype(dtype)
+    wide = np.float32 if dtype == np.float16 else dtype
+    whole = np.empty(n, wide)
+    getattr(K, "_" + name)(whole, y.astype(wide), g.astype(wide))      # one call
+    got = getattr(K, name)(y, g)
+    assert got.dtype == dtype and got.shape == (n,)
+    np.testing.assert_array_equal(got, whole.astype(dtype))
+    y64, g64 = y.astype(np.float64), g.astype(np.float64)
+    formula = {"relu_grad": np.where(y64 > 0, g64, 0), "tanh_grad": g64 * (1 - y64 * y64),
+               "sigmoid_grad": g64 * y64 * (1 - y64)}[name]
+    tol = {np.float16: 2e-3, np.float32: 1e-6, np.float64: 1e-15}[dtype]
+    np.testing.assert_allclose(got, formula, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_kernels_match_py_func_and_numpy(dtype):
     x = rng.standard_normal((5, 7)).astype(dtype)
     g = rng.standard_normal((5, 7)).astype(dtype)
     a, s, al = dtype(0.3), dtype(1.5), dtype(0.7)
     cases = {
-        "_relu_grad": ((x, g), np.where(x > 0, g, 0)),
         "_leaky_relu": ((x, a), np.where(x > 0, x, 0.3 * x)),
         "_leaky_relu_grad": ((x, g, a), np.where(x > 0, g, 0.3 * g)),
         "_elu": ((x, s, al), np.where(x > 0, 1.5 * x, 1.5 * 0.7 * np.expm1(x))),
