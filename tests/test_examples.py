@@ -29,7 +29,7 @@ def test_demo_trains_and_writes_its_pictures(tmp_path):
     params = sum(v.size for v in model.trainable_variables)
     assert f"Total params: {params:,}" in summary
     assert (tmp_path / "model.svg").read_text().count("<svg") == 1
-    assert "matmul" in (tmp_path / "step.svg").read_text()
+    assert "affine" in (tmp_path / "step.svg").read_text()     # each Linear's x @ w + b
 
 
 def test_two_moons_labels_are_balanced_and_separable_by_shape():

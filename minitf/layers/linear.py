@@ -4,6 +4,7 @@ import math
 from .. import initializers
 from ..module import Module
 from ..ops import add, matmul
+from ..ops.linalg import affine
 from ..tensor import Variable
 from ._utils import build, check_size, float_input, positive_int
 
@@ -47,5 +48,15 @@ class Linear(Module):
             build(self, x)
         else:
             check_size("Linear", x, -1, self.input_size)
+        if self.with_bias and _fits_affine(x, self.w, self.b):
+            return affine(x, self.w, self.b)       # one op: the same numbers, one node
         y = matmul(x, self.w)
         return add(y, self.b) if self.with_bias else y
+
+
+def _fits_affine(x, w, b):
+    """Whether ``x @ w + b`` can run as one op; otherwise matmul and add run (and
+    raise the errors they raise)."""
+    return (type(w) is Variable and type(b) is Variable and x.ndim >= 2 and w.ndim == 2
+            and x.shape[-1] == w.shape[0] and b.shape == w.shape[1:]
+            and x.dtype == w.dtype == b.dtype)

@@ -93,6 +93,33 @@ def _matmul_rows(a, b, tb):
     return emit("matmul", value.reshape(lead + value.shape[-1:]), (a, b), grad)
 
 
+def affine(x, w, b):
+    """``x @ w + b`` as one op (``Linear``'s forward): the numbers of matmul then add,
+    one node on the tape and one rule for all three gradients. ``x`` is a float
+    Tensor of rank >= 2 whose last axis matches ``w`` ([in, out]); ``b`` is [out];
+    one dtype, checked by the caller."""
+    xv, wv = x._value, w._value
+    rows = xv if xv.ndim == 2 else xv.reshape(-1, xv.shape[-1])
+    value = quietly(_affine_value, rows, wv, b._value)
+
+    def grad(g, needs):
+        g2 = g if g._value.ndim == 2 else reshape(g, value.shape)
+        gx = _product(g, w, False, True) if needs[0] else None
+        gw = gb = None
+        if needs[1]:
+            gw = _product(x if xv.ndim == 2 else reshape(x, rows.shape), g2, True, False)
+        if needs[2]:
+            gb = _reduce.sum_to(g2, b._value.shape)
+        return gx, gw, gb
+    return emit("affine", value.reshape(xv.shape[:-1] + wv.shape[1:]), (x, w, b), grad)
+
+
+def _affine_value(rows, w, b):
+    out = np.matmul(rows, w)
+    out += b
+    return out
+
+
 def _plain_flags(*flags):
     """True when every flag is a Python bool (the common case, checked fast)."""
     return all(f is True or f is False for f in flags)

@@ -162,3 +162,43 @@ def test_sequence_inputs_second_order():
             loss = mtf.reduce_sum(mtf.tanh(layer(t)) ** 2)
         return tape.gradient(loss, t)
     mtf.testing.check_gradients(grad_of_input, [x])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3), (1, 2, 2, 3), (0, 3)])
+def test_linear_is_one_op_with_the_numbers_of_matmul_then_add(shape, dtype):
+    """Linear runs x @ w + b as one op ("affine"): its value is matmul then add bit for
+    bit, and its gradients (first and second order) are those of the two ops."""
+    rng = np.random.default_rng(3)
+    layer = mtf.layers.Linear(4, b_init=initializers.TruncatedNormal(seed=1))
+    x = mtf.constant(rng.standard_normal(shape).astype(dtype))
+    layer(x)
+    direction = mtf.constant(rng.standard_normal(shape[:-1] + (4,)).astype(dtype))
+
+    def both(fused):
+        with mtf.GradientTape() as outer:
+            outer.watch(x)
+            with mtf.GradientTape() as inner:
+                inner.watch(x)
+                y = layer(x) if fused else mtf.matmul(x, layer.w) + layer.b
+                loss = mtf.reduce_sum(mtf.tanh(y) * direction)
+            grads = inner.gradient(loss, [x, layer.w, layer.b])
+            second = mtf.reduce_sum(grads[0] * grads[0]) + mtf.reduce_sum(grads[1] ** 2)
+        return y, grads, outer.gradient(second, [x, layer.w, layer.b])
+
+    with mtf.GradientTape() as tape:
+        layer(x)
+    assert [node[0] for node in tape._nodes] == ["affine"]
+    (y, g1, g2), (y_ref, g1_ref, g2_ref) = both(True), both(False)
+    np.testing.assert_array_equal(y.numpy(), y_ref.numpy())
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for got, want in zip(g1 + g2, g1_ref + g2_ref):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=tol, atol=tol)
+
+
+def test_linear_affine_gradients_match_finite_differences():
+    rng = np.random.default_rng(4)
+    layer = mtf.layers.Linear(3, b_init=initializers.TruncatedNormal(seed=2))
+    x = mtf.constant(rng.standard_normal((2, 3, 5)))
+    layer(x)
+    mtf.testing.check_gradients(lambda t, w, b: mtf.tanh(layer(t)), [x, layer.w, layer.b])

@@ -31,17 +31,16 @@ def _mlp_and_loss(persistent=True):
 def test_mlp_ops_sit_in_their_linear_cluster_inside_the_mlp_cluster():
     mlp, tape, loss = _mlp_and_loss()
     g = parse(mtf.viz.tape_graph(tape).source)
-    assert _op_names(g) == ["matmul", "add", "relu", "matmul", "add", "relu", "matmul",
-                            "add", "subtract", "square", "reduce_mean"]
+    assert _op_names(g) == ["affine", "relu", "affine", "relu", "affine", "subtract",
+                            "square", "reduce_mean"]
     ops = _ops(g)
     for i in range(3):
         linear_cluster = ("cluster_mlp/", f"cluster_mlp/linear_{i}/")
-        matmul, add = ops[3 * i], ops[3 * i + 1]
-        assert g.node_clusters[matmul] == g.node_clusters[add] == linear_cluster
+        assert g.node_clusters[ops[2 * i]] == linear_cluster
         assert g.subgraphs[f"cluster_mlp/linear_{i}/"]["parent"] == "cluster_mlp/"
         assert g.subgraphs[f"cluster_mlp/linear_{i}/"]["label"] == f"linear_{i}"
-    assert g.node_clusters[ops[2]] == g.node_clusters[ops[5]] == ("cluster_mlp/",)
-    for loss_op in ops[8:]:
+    assert g.node_clusters[ops[1]] == g.node_clusters[ops[3]] == ("cluster_mlp/",)
+    for loss_op in ops[5:]:
         assert g.node_clusters[loss_op] == ()
 
 
@@ -49,11 +48,10 @@ def test_edges_follow_the_data_and_variables_are_sources_in_their_layer():
     mlp, tape, loss = _mlp_and_loss()
     g = parse(mtf.viz.tape_graph(tape).source)
     ops = _ops(g)
-    assert [t for t, _ in g.incoming(ops[3])][0] == ops[2]       # relu feeds linear_1
+    assert [t for t, _ in g.incoming(ops[2])][0] == ops[1]       # relu feeds linear_1
     for i, layer in enumerate(mlp.layers):
-        (x_in, w_in) = [t for t, _ in g.incoming(ops[3 * i])]
-        (h_in, b_in) = [t for t, _ in g.incoming(ops[3 * i + 1])]
-        assert h_in == ops[3 * i]
+        (x_in, w_in, b_in) = [t for t, _ in g.incoming(ops[2 * i])]
+        assert x_in == (ops[2 * i - 1] if i else x_in)
         assert label_text(g.nodes[w_in]) == ["w", f"{layer.w.shape} float64"]
         assert label_text(g.nodes[b_in]) == ["b", f"{layer.b.shape} float64"]
         assert g.node_clusters[w_in] == ("cluster_mlp/", f"cluster_mlp/linear_{i}/")
@@ -187,7 +185,7 @@ def test_two_runs_give_byte_identical_dot():
 def test_renders_svg():
     mlp, tape, loss = _mlp_and_loss()
     svg = mtf.viz.tape_graph(tape, target=loss, rankdir="LR").pipe(format="svg").decode()
-    assert "<title>cluster_mlp/linear_0/</title>" in svg and "<title>op10</title>" in svg
+    assert "<title>cluster_mlp/linear_0/</title>" in svg and "<title>op7</title>" in svg
 
 
 def test_errors_say_what_to_do():
