@@ -13,15 +13,13 @@ from . import _validate as check
 from ._dispatch import emit, wrap
 from ._quiet import quiet, quietly
 from . import elementwise as _ew  # a module: elementwise imports _dispatch, which imports us
-from .shape import broadcast_to, reshape
+from .shape import reshape, spread
 
 
 def _expand_reduced(g, axes, keepdims, in_shape):
     """Reshape a reduced gradient so it broadcasts back against the input."""
-    if keepdims or axes is None and g.ndim == len(in_shape):
+    if keepdims or axes is None:      # a full reduction's 0-d gradient broadcasts as it is
         return g
-    if axes is None:
-        return reshape(g, (1,) * len(in_shape))
     shape = tuple(1 if i in axes else n for i, n in enumerate(in_shape))
     return reshape(g, shape)
 
@@ -62,7 +60,7 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     value = np.add.reduce(x._value, axis=axes, dtype=_sum_dtype(x._value), keepdims=keepdims)
 
     def grad(g, _):
-        return (broadcast_to(_expand_reduced(g, axes, keepdims, x.shape), x.shape),)
+        return (spread(_expand_reduced(g, axes, keepdims, x.shape), x.shape),)
     return emit("reduce_sum", value, (x,), grad, saves=False)
 
 
@@ -75,7 +73,7 @@ def sum_to(g, shape):
         lead + i for i, n in enumerate(shape) if n == 1 and v.shape[lead + i] != 1)
     value = quietly(np.add.reduce, v, axes, _sum_dtype(v)).reshape(shape)
     in_shape = v.shape
-    return emit("reduce_sum", value, (g,), lambda h, _: (broadcast_to(h, in_shape),),
+    return emit("reduce_sum", value, (g,), lambda h, _: (spread(h, in_shape),),
                 saves=False)
 
 
@@ -94,8 +92,7 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     value = total / n  # an empty mean is 0 / 0 = NaN, as in TF
 
     def grad(g, _):
-        return (broadcast_to(_expand_reduced(g, axes, keepdims, x.shape) * (1.0 / n),
-                             x.shape),)
+        return (spread(_expand_reduced(g, axes, keepdims, x.shape) * (1.0 / n), x.shape),)
     return emit("reduce_mean", value, (x,), grad, saves=False)
 
 

@@ -49,6 +49,15 @@ def broadcast_to(input, shape, name=None):
                 lambda g, _: (_dispatch.unbroadcast(g, x.shape),), saves=False)
 
 
+def spread(x, shape):
+    """``x`` broadcast to ``shape``, which it is known to broadcast to: the path of the
+    reduction gradients, without ``broadcast_to``'s argument checks."""
+    if x._value.shape == shape:
+        return x
+    return emit("broadcast_to", _own(x, np.broadcast_to(x._value, shape)), (x,),
+                lambda g, _: (_dispatch.unbroadcast(g, x._value.shape),), saves=False)
+
+
 def transpose(a, perm=None, conjugate=False, name=None):
     """``a`` with its axes permuted by ``perm`` (reversed when None)."""
     x = check.tensor("transpose", a, "a")
