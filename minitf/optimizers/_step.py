@@ -18,7 +18,7 @@ from ..indexed_slices import IndexedSlices
 from ..kernels import optim as _k
 from ..kernels import scatter
 from ..ops._dispatch import wrap
-from ..tensor import Variable, _TensorLike, _state_lock
+from ..tensor import Tensor, Variable, _TensorLike, _state_lock
 from . import _sparse
 from ._slots import short
 from ._sparse import Sparse, densify
@@ -63,7 +63,7 @@ def _checked_pairs(grads_and_vars):
     pairs, seen, missing = [], set(), []
     for i, item in enumerate(items):
         g, var = _unpacked("apply_gradients", i, item, "a gradient")
-        if var.dtype.kind != "f":
+        if var._value.dtype.kind != "f":
             raise TypeError(f"apply_gradients: variable {var.name!r} has dtype {var.dtype}; "
                             f"only floating-point variables can be optimized.")
         if id(var) in seen:
@@ -87,6 +87,10 @@ def _checked_gradient(g, var):
     """``g`` as a contiguous array of ``var``'s dtype and shape, or a Sparse."""
     if type(g) is IndexedSlices:
         return _checked_slices(g, var)
+    if type(g) is Tensor:                 # the common case: a tape gradient, as it is
+        array, want = g._value, var._value
+        if array.dtype is want.dtype and array.shape == want.shape and array.flags.c_contiguous:
+            return array
     array = g._value if isinstance(g, _TensorLike) else g
     try:
         array = np.asarray(array)
@@ -197,6 +201,8 @@ def _state_roots(opt):
 
 def _unpacked(op, i, item, a_what):
     """Item ``i`` as (``what``, Variable), else TypeError (``a_what``: "a gradient", ...)."""
+    if type(item) is tuple and len(item) == 2 and type(item[1]) is Variable:
+        return item
     article, what = a_what.split()
     if isinstance(item, _TensorLike) or not isinstance(item, (tuple, list)) or len(item) != 2:
         raise TypeError(f"{op}: item {i} is not {article} ({what}, variable) pair. "
