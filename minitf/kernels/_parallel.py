@@ -28,24 +28,26 @@ def run(kern, *args):
     """Run ``kern`` on ``args`` (its second argument sets the length): one call for
     small arrays, else one call per contiguous chunk, on the pool's threads.
 
-    Every 1-D array argument of that length is cut into the same chunks; other
-    arguments (scalars, flags, placeholders) pass whole to each call.
+    The chunks cut the first axis: every array argument as long as the second
+    argument on that axis (its elements, or its rows) is cut into the same
+    pieces; other arguments (scalars, flags, placeholders) pass whole to each call.
     """
     n = args[1].size
     kern = getattr(kern, "_compiled", None) or kern     # numba's dispatcher, once compiled
     if n < 2 * PARALLEL_MIN:
         return kern(*args)
-    parts = min(_cpu_count(), n // PARALLEL_MIN)
+    rows = args[1].shape[0]
+    parts = min(_cpu_count(), n // PARALLEL_MIN, rows)
     if parts < 2:
         return kern(*args)
-    bounds = np.linspace(0, n, parts + 1).astype(np.int64).tolist()
-    calls = [[a[lo:hi] if _cut(a, n) else a for a in args]
+    bounds = np.linspace(0, rows, parts + 1).astype(np.int64).tolist()
+    calls = [[a[lo:hi] if _cut(a, rows) else a for a in args]
              for lo, hi in zip(bounds, bounds[1:])]
     _pool().map(kern, calls)
 
 
-def _cut(a, n):
-    return type(a) is np.ndarray and a.ndim == 1 and a.size == n
+def _cut(a, rows):
+    return type(a) is np.ndarray and a.ndim >= 1 and a.shape[0] == rows
 
 
 def _cpu_count():

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _float32 as f32m
 from ._jit import helper, kernel
+from ._parallel import chunked_kernel, run
 from ._lanes import LANES, lane_dot, lane_max, lane_sum
 
 
@@ -34,9 +35,7 @@ def _exp_row(x, r, out):
     return m, total
 
 
-@kernel(error_model="numpy")
-def _softmax_rows(x):
-    out = np.empty_like(x)
+def _softmax_rows_body(out, x):
     peak, sums = np.empty(LANES, x.dtype), np.empty(LANES)
     for r in range(x.shape[0]):
         row, dst = x[r], out[r]
@@ -46,12 +45,9 @@ def _softmax_rows(x):
         scale = np.float32(1.0 / lane_sum(dst, sums))
         for j in range(row.size):
             dst[j] *= scale
-    return out
 
 
-@kernel(error_model="numpy")
-def _log_softmax_rows(x):
-    out = np.empty_like(x)
+def _log_softmax_rows_body(out, x):
     peak, sums = np.empty(LANES, x.dtype), np.empty(LANES)
     for r in range(x.shape[0]):
         row, dst = x[r], out[r]
@@ -61,31 +57,32 @@ def _log_softmax_rows(x):
         log_total = np.float32(math.log(lane_sum(dst, sums)))
         for j in range(row.size):
             dst[j] = (row[j] - m) - log_total
-    return out
 
 
-@kernel(error_model="numpy")
-def _softmax_grad_rows(y, g):
-    out = np.empty_like(g)
+def _softmax_grad_rows_body(out, y, g):
     sums = np.empty(LANES)
     for r in range(y.shape[0]):
         yr, gr, dst = y[r], g[r], out[r]
         dot = np.float32(lane_dot(gr, yr, sums))
         for j in range(yr.size):
             dst[j] = yr[j] * (gr[j] - dot)
-    return out
 
 
-@kernel(error_model="numpy")
-def _log_softmax_grad_rows(y, g):
-    out = np.empty_like(g)
+def _log_softmax_grad_rows_body(out, y, g):
     sums = np.empty(LANES)
     for r in range(y.shape[0]):
         yr, gr, dst = y[r], g[r], out[r]
         total = np.float32(lane_sum(gr, sums))
         for j in range(yr.size):
             dst[j] = gr[j] - f32m.exp_sum(yr[j], np.float32(0.0)) * total
-    return out
+
+
+# Row kernels write ``out`` (rows of the last array's shape); large inputs run in
+# blocks of rows on both cores (_parallel.run).
+_softmax_rows = chunked_kernel(_softmax_rows_body)
+_log_softmax_rows = chunked_kernel(_log_softmax_rows_body)
+_softmax_grad_rows = chunked_kernel(_softmax_grad_rows_body)
+_log_softmax_grad_rows = chunked_kernel(_log_softmax_grad_rows_body)
 
 
 @kernel
@@ -171,7 +168,9 @@ def _along(reference, rows, arrays, axis):
         n = like.shape[-1]
         flat = [np.ascontiguousarray(a).reshape(like.size // n if n else 0, n)
                 for a in arrays]
-        out = rows(*flat).reshape(like.shape)
+        out = np.empty(flat[-1].shape, np.float32)
+        run(rows, out, *flat)
+        out = out.reshape(like.shape)
     else:
         with np.errstate(all="ignore"):
             out = reference(*arrays, axis)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from minitf.kernels import softmax as K
+from minitf.kernels._parallel import PARALLEL_MIN
 from _helpers import log_softmax_ref, softmax_ref
 
 rng = np.random.default_rng(2)
@@ -19,9 +20,23 @@ def test_float32_row_kernels_equal_their_python_bodies_bit_for_bit():
     for name, args in [("_softmax_rows", (x,)), ("_log_softmax_rows", (x,)),
                        ("_softmax_grad_rows", (softmax_ref(x, 1), g)),
                        ("_log_softmax_grad_rows", (log_softmax_ref(x, 1), g))]:
-        compiled = getattr(K, name)(*args)
-        assert compiled.dtype == np.float32, name
-        np.testing.assert_array_equal(compiled, getattr(K, name).py_func(*args), err_msg=name)
+        compiled, python = np.empty_like(x), np.empty_like(x)
+        getattr(K, name)(compiled, *args)
+        getattr(K, name).py_func(python, *args)
+        np.testing.assert_array_equal(compiled, python, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmax_grad", "log_softmax_grad"])
+def test_large_inputs_run_in_blocks_of_rows_with_the_numbers_of_one_call(name):
+    """Above the threshold the rows are cut into blocks on the pool: every row must be
+    what the whole-array kernel gives in one call."""
+    rows = 2 * PARALLEL_MIN // 37 * 3 + 5
+    x = (rng.standard_normal((rows, 37)) * 3).astype(np.float32)
+    g = rng.standard_normal((rows, 37)).astype(np.float32)
+    args = (x,) if name in ("softmax", "log_softmax") else (softmax_ref(x, 1), g)
+    whole = np.empty_like(x)
+    getattr(K, "_" + name + "_rows")(whole, *args)                  # one call
+    np.testing.assert_array_equal(getattr(K, name)(*args, 1), whole)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
