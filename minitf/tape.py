@@ -267,8 +267,9 @@ def backward(nodes, targets, upstreams, sources):
             g = g._densify()
         for x, need, gx in zip(inputs, needs, grad(g, needs)):
             if need and gx is not None:
-                prev = get(id(x))
-                grads[id(x)] = gx if prev is None else add_gradients(prev, gx)
+                x = id(x)
+                prev = get(x)
+                grads[x] = gx if prev is None else add_gradients(prev, gx)
     grads.update(found)
     return grads
 
