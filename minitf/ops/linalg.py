@@ -27,8 +27,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     computed (the hot path of every dense layer).
     """
     if not (transpose_a is False and transpose_b is False and adjoint_a is False
-            and adjoint_b is False) and not _plain_flags(transpose_a, transpose_b,
-                                                         adjoint_a, adjoint_b):
+            and adjoint_b is False):       # the common call needs no flag checks
         _check_matmul_flags(transpose_a, transpose_b, adjoint_a, adjoint_b, a_is_sparse,
                             b_is_sparse)
     if transpose_a and adjoint_a or transpose_b and adjoint_b:
@@ -118,11 +117,6 @@ def _affine_value(rows, w, b):
     out = np.matmul(rows, w)
     out += b
     return out
-
-
-def _plain_flags(*flags):
-    """True when every flag is a Python bool (the common case, checked fast)."""
-    return all(f is True or f is False for f in flags)
 
 
 def _check_matmul_flags(transpose_a, transpose_b, adjoint_a, adjoint_b, a_is_sparse,
