@@ -43,5 +43,10 @@ from . import testing  # noqa: F401
 from . import debugging  # noqa: F401
 from . import viz  # noqa: F401
 from .custom_gradient import custom_gradient  # noqa: F401
+# ---- graph functions
+from . import errors  # noqa: F401
+from ._function.function import function  # noqa: F401
+from ._function.signature import TensorSpec  # noqa: F401
+from ._function.printing import print_ as print  # noqa: F401,A001
 
 __version__ = "0.1.0"

@@ -14,6 +14,7 @@ class _Context(threading.local):
         self.scope = ""   # current name scope prefix, e.g. "encoder/mlp/"
         self.saved_scopes = []  # the scope to restore on leaving each name_scope
         self.restore_journal = []  # deferred restores made inside the outermost scope
+        self.recorder = None  # the mtf.function trace in progress (minitf/_function)
 
 
 ctx = _Context()
@@ -45,7 +46,10 @@ class name_scope:
 
     def __enter__(self):
         ctx.saved_scopes.append(ctx.scope)
-        ctx.scope = self._resolve(ctx.scope)
+        scope = self._resolve(ctx.scope)
+        if ctx.recorder is not None and scope and not self._name.endswith("/"):
+            scope = ctx.recorder.unique_scope(scope)    # blah/, then blah_1/ (TF graphs)
+        ctx.scope = scope
         return ctx.scope
 
     def __exit__(self, *exc):

@@ -173,7 +173,8 @@ class GradientTape:
                              "(as in TensorFlow); differentiate mtf.identity(variable).")
         upstreams = _upstreams(targets, output_gradients)
         nodes = self._begin_call("gradient")
-        grads = backward(nodes, targets, upstreams, flat_sources)
+        with _backward_part():
+            grads = backward(nodes, targets, upstreams, flat_sources)
         results = [_result(grads.get(id(s)), s, unconnected) for s in flat_sources]
         return _nest.pack_like(sources, results)
 
@@ -185,7 +186,8 @@ class GradientTape:
         flat_sources = _checked_sources("jacobian", sources)
         target = _checked_targets(target, allow_list=False)[0]
         nodes = self._begin_call("jacobian")
-        results = _jacobian.full(nodes, target, flat_sources, unconnected)
+        with _backward_part():
+            results = _jacobian.full(nodes, target, flat_sources, unconnected)
         return _nest.pack_like(sources, results)
 
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
@@ -196,7 +198,8 @@ class GradientTape:
         source = _checked_sources("batch_jacobian", source)[0]
         target = _checked_targets(target, allow_list=False)[0]
         nodes = self._begin_call("batch_jacobian")
-        return _jacobian.batched(nodes, target, source, unconnected)
+        with _backward_part():
+            return _jacobian.batched(nodes, target, source, unconnected)
 
     def _begin_call(self, what):
         """The recorded nodes for one gradient call; frees them if not persistent."""
@@ -212,6 +215,20 @@ class GradientTape:
             if self in ctx.tapes:    # inside its `with`: stop recording (TensorFlow)
                 ctx.tapes.remove(self)
         return nodes
+
+
+class _backward_part:
+    """While a gradient is computed, a trace labels the ops it records "backward"."""
+
+    def __enter__(self):
+        rec = self.recorder = ctx.recorder
+        if rec is not None:
+            self.saved, rec.part = rec.part, "backward"
+
+    def __exit__(self, *exc):
+        if self.recorder is not None:
+            self.recorder.part = self.saved
+        return False
 
 
 def _creation_order(variable):
@@ -330,7 +347,7 @@ def _checked_targets(target, allow_list=True):
 def _upstreams(targets, output_gradients):
     from .ops import creation, _dispatch
     if output_gradients is None:      # seeds need no recording: no op dispatch
-        return [_dispatch.wrap(np.ones_like(t._value)) for t in targets]
+        return [_dispatch.wrap_constant(np.ones_like(t._value)) for t in targets]
     given = _nest.flatten(output_gradients)
     if len(given) != len(targets):
         raise ValueError(f"GradientTape.gradient: {len(given)} output_gradients for "

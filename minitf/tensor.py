@@ -38,10 +38,14 @@ class _TensorLike:
 
     def numpy(self):
         """A copy of the value as a numpy array the caller may mutate."""
+        if ctx.recorder is not None:
+            ctx.recorder.check_python_use(self, "numpy")
         return np.array(self._value, copy=True)
 
     def __array__(self, dtype=None, copy=None):
         """numpy's view of a Tensor: shared and read-only (numpy 2's ``copy=`` rules)."""
+        if ctx.recorder is not None:
+            ctx.recorder.check_python_use(self, "array")
         value = np.asarray(self._value)
         if copy:
             return np.array(value, dtype=dtype, copy=True)
@@ -72,15 +76,23 @@ class _TensorLike:
         return (1, 0)
 
     def __float__(self):
+        if ctx.recorder is not None:
+            ctx.recorder.check_python_use(self, "float")
         return float(_scalar(self._value))
 
     def __int__(self):
+        if ctx.recorder is not None:
+            ctx.recorder.check_python_use(self, "int")
         return int(_scalar(self._value))
 
     def __index__(self):
+        if ctx.recorder is not None:
+            ctx.recorder.check_python_use(self, "index")
         return operator.index(self._value)
 
     def __bool__(self):
+        if ctx.recorder is not None:
+            ctx.recorder.check_python_use(self, "bool")
         return bool(self._value)
 
     def __len__(self):
@@ -221,6 +233,8 @@ class Variable(_TensorLike):
     __slots__ = ("_value", "_version", "_trainable", "_name", "_serial", "__weakref__")
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None):
+        if ctx.recorder is not None:
+            ctx.recorder.check_variable_creation(name)
         if callable(initial_value):
             initial_value = initial_value()
         if name is not None and not isinstance(name, str):
@@ -241,11 +255,15 @@ class Variable(_TensorLike):
 
     def numpy(self):
         """A copy of the current value (one whole state: taken under the state lock)."""
+        if ctx.recorder is not None:
+            ctx.recorder.check_python_use(self, "numpy")
         with _state_lock:
             return np.array(self._value, copy=True)
 
     def __array__(self, dtype=None, copy=None):
         """A snapshot, as TensorFlow gives: a view would change with every later assign."""
+        if ctx.recorder is not None:
+            ctx.recorder.check_python_use(self, "array")
         if copy is False:
             raise ValueError(f"Variable.__array__: {self._name!r} changes in place, so numpy "
                              f"cannot share its memory; np.asarray(v) or v.numpy() give a "
@@ -275,6 +293,8 @@ class Variable(_TensorLike):
         with _state_lock:
             np.copyto(self._value, array)
             self._version += 1
+        if ctx.recorder is not None:
+            ctx.recorder.variable_write("assign", self, value, array)
         return self
 
     def assign_add(self, delta):
@@ -283,6 +303,8 @@ class Variable(_TensorLike):
         with _state_lock:
             np.add(self._value, array, out=self._value)
             self._version += 1
+        if ctx.recorder is not None:
+            ctx.recorder.variable_write("assign_add", self, delta, array)
         return self
 
     def assign_sub(self, delta):
@@ -291,6 +313,8 @@ class Variable(_TensorLike):
         with _state_lock:
             np.subtract(self._value, array, out=self._value)
             self._version += 1
+        if ctx.recorder is not None:
+            ctx.recorder.variable_write("assign_sub", self, delta, array)
         return self
 
     def _checked(self, op, value):

@@ -24,9 +24,57 @@ numerics_check = None
 
 
 def wrap(value):
-    """A Tensor around ``value`` (a numpy array or scalar), without copying."""
+    """A Tensor around ``value`` (a numpy array or scalar), without copying.
+
+    While ``mtf.function`` traces, the Tensor is marked as computed outside the
+    recorded program: an op that later reads it raises instead of baking its value
+    in. Values that depend on nothing but shapes use ``wrap_constant``."""
     out = _new(Tensor)
     out._value = value
+    if ctx.recorder is not None:
+        ctx.recorder.unrecorded(out)
+    return out
+
+
+def wrap_constant(value):
+    """A Tensor around ``value`` that is the same on every call of a traced function
+    (it depends on shapes and dtypes only), so a trace may capture it."""
+    out = _new(Tensor)
+    out._value = value
+    return out
+
+
+def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None):
+    """The op's output ``fn(*values of args)``: recorded on the active tapes (with
+    ``grad`` and the tape ``inputs``, ``args`` unless given) and in a trace.
+
+    ``fn`` must compute from the arrays it is given (and constants fixed before the
+    call) only: a trace records it and replays it on new values. ``grad=None``
+    marks an op without a gradient. ``label`` is the user's ``name=``.
+    """
+    if len(args) == 1:
+        value = fn(args[0]._value)
+    else:
+        value = fn(*[x._value for x in args])
+    out = _new(Tensor)
+    out._value = value
+    if grad is not None and ctx.tapes:
+        _tape.record(op, args if inputs is None else inputs, out, grad, saves)
+    if ctx.recorder is not None:
+        ctx.recorder.op(op, fn, args, (out,), label)
+    if numerics_check is not None:
+        numerics_check(op, value)
+    return out
+
+
+def apply_stateful(op, fn, args=(), label=None):
+    """``apply`` for an op whose result changes from call to call for the same inputs
+    (random numbers): a trace runs it on every replay, in order, and never drops it."""
+    value = fn(*[x._value for x in args])
+    out = _new(Tensor)
+    out._value = value
+    if ctx.recorder is not None:
+        ctx.recorder.op(op, fn, args, (out,), label, stateful=True)
     return out
 
 
@@ -40,6 +88,8 @@ def emit(name, value, inputs, grad, saves=True):
     out._value = value
     if ctx.tapes:
         _tape.record(name, inputs, out, grad, saves)
+    if ctx.recorder is not None:
+        ctx.recorder.untraceable(name)
     if numerics_check is not None:
         numerics_check(name, value)
     return out
@@ -50,7 +100,7 @@ def as_tensor(x, dtype=None, op=None):
     name ``op``, or the public function called)."""
     if type(x) in TENSOR_TYPES:
         return x
-    return wrap(_to_array(x, dtype, False, op))
+    return wrap_constant(_to_array(x, dtype, False, op))
 
 
 def value_of(x):
@@ -156,14 +206,15 @@ def unbroadcast(g, shape):
     return _reduce.sum_to(g, shape)
 
 
-def binary_op(name, ufunc, x, y, grad, saves=True):
+def binary_op(name, ufunc, x, y, grad, saves=True, label=None):
     """Apply a broadcasting numpy ``ufunc`` to converted operands, with numpy's
     floating-point warnings off, and emit it (the hottest path: emit is inlined).
     A Python int too big for the tensor's dtype raises ValueError naming the op."""
     token = _quiet_enter()
     try:
-        value = ufunc(x._value if type(x) in TENSOR_TYPES else _operand(x, y),
-                      y._value if type(y) in TENSOR_TYPES else _operand(y, x))
+        a = x._value if type(x) in TENSOR_TYPES else _operand(x, y)
+        b = y._value if type(y) in TENSOR_TYPES else _operand(y, x)
+        value = ufunc(a, b)
     except ValueError:
         raise ValueError(f"{name}: shapes {shape_of(x)} and {shape_of(y)} cannot be "
                          f"broadcast together.") from None
@@ -175,6 +226,9 @@ def binary_op(name, ufunc, x, y, grad, saves=True):
     out._value = value
     if ctx.tapes:
         _tape.record(name, (x, y), out, grad, saves)
+    if ctx.recorder is not None:
+        ctx.recorder.op(name, ufunc, (x if type(x) in TENSOR_TYPES else a,
+                                      y if type(y) in TENSOR_TYPES else b), (out,), label)
     if numerics_check is not None:
         numerics_check(name, value)
     return out

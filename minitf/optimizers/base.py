@@ -18,9 +18,9 @@ import weakref
 import numpy as np
 
 from .. import dtypes
-from .._context import name_scope
+from .._context import ctx, name_scope
 from ..tensor import Variable, _TensorLike, _state_lock
-from . import _learning_rate, _slots, _sparse, _step, schedules
+from . import _learning_rate, _slots, _sparse, _step, _traced, schedules
 from ._config import to_snake_case
 from ._hyper import (check_bool, check_clipping, check_float, check_learning_rate,
                      check_optional_float, check_optional_int)
@@ -117,6 +117,11 @@ class Optimizer:
 
         Every pair is validated before anything changes. Returns ``iterations``.
         """
+        if ctx.recorder is not None:        # inside mtf.function: one recorded step
+            _traced.call(ctx.recorder, "apply_gradients",
+                         lambda pairs: _step.run(self, pairs, add=True), grads_and_vars,
+                         outputs=False)
+            return self._iterations
         _step.run(self, grads_and_vars, add=True)
         return self._iterations
 
@@ -135,10 +140,21 @@ class Optimizer:
         not change. ``apply_updates`` of the result equals ``apply_gradients``
         bit for bit.
         """
+        if ctx.recorder is not None:
+            return _traced.call(ctx.recorder, "get_updates",
+                                lambda pairs: _step.run(self, pairs, add=False),
+                                grads_and_vars, outputs=True)
         return _step.run(self, grads_and_vars, add=False)
 
     def apply_updates(self, updates_and_vars):
         """Add each update to its variable (all are validated first)."""
+        if ctx.recorder is not None:
+            _traced.call(ctx.recorder, "apply_updates", self._apply_updates_now,
+                         updates_and_vars, outputs=False)
+            return
+        self._apply_updates_now(updates_and_vars)
+
+    def _apply_updates_now(self, updates_and_vars):
         pairs = _step.checked_updates(updates_and_vars)
         with _state_lock:
             for update, var in pairs:

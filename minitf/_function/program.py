@@ -1,0 +1,90 @@
+"""A trace's steps compiled into one Python function over numpy arrays.
+
+Replay must cost little more than the kernels themselves, so the steps become
+straight-line Python source, one line per step (``r7 = f3(r2, c1)``), compiled
+once with ``exec``: slots are local variables, each step's function and
+constants are bound by name, and a Variable input reads ``v0._value`` at that
+line, as eager reads it. Steps whose results nothing uses are dropped unless
+they are stateful (random numbers, writes, prints), which keeps the eager order
+of every effect. ``Program.source`` is the generated code, for the curious.
+"""
+from .recorder import CONSTANT, SLOT, VARIABLE
+
+
+class Program:
+    """Compiled steps: ``run(*input_arrays)`` returns the output arrays (a tuple)."""
+
+    def __init__(self, steps, input_slots, output_refs, name="program"):
+        self.steps = live_steps(steps, output_refs)
+        self.stateful = any(step.stateful for step in self.steps)
+        self.input_slots = list(input_slots)
+        self.output_refs = list(output_refs)
+        self.namespace = {}
+        self.source = _source(self.steps, self.input_slots, self.output_refs,
+                              self.namespace, _identifier(name))
+        exec(compile(self.source, f"<mtf.function {name}>", "exec"), self.namespace)
+        self.run = self.namespace[_identifier(name)]
+
+
+def live_steps(steps, output_refs):
+    """``steps`` without those whose outputs no later step or output reads."""
+    needed = {ref[1] for ref in output_refs if ref[0] == SLOT}
+    kept = []
+    for step in reversed(steps):
+        if step.stateful or any(s in needed for s in step.outs):
+            kept.append(step)
+            needed.update(ref[1] for ref in _reads(step) if ref[0] == SLOT)
+    kept.reverse()
+    return kept
+
+
+def _reads(step):
+    """Every ref a step reads, with those its sub-programs capture."""
+    return step.ins
+
+
+def _source(steps, input_slots, output_refs, namespace, name):
+    names = _Names(namespace)
+    params = ", ".join(f"r{s}" for s in input_slots)
+    lines = [f"def {name}({params}):"]
+    for step in steps:
+        call = f"{names.bind('f', step.fn)}({', '.join(names.expr(r) for r in step.ins)})"
+        if not step.outs:
+            lines.append(f"    {call}")
+        elif not step.many:
+            lines.append(f"    r{step.outs[0]} = {call}")
+        else:
+            lines.append(f"    {', '.join(f'r{s}' for s in step.outs)}, = {call}")
+    outs = "".join(f"{names.expr(r)}, " for r in output_refs)
+    lines.append(f"    return ({outs})")
+    return "\n".join(lines) + "\n"
+
+
+class _Names:
+    """Names for the functions, Variables and constants the source refers to."""
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self.by_id = {}
+
+    def bind(self, prefix, obj):
+        key = (prefix, id(obj))
+        name = self.by_id.get(key)
+        if name is None:
+            name = self.by_id[key] = f"{prefix}{len(self.by_id)}"
+            self.namespace[name] = obj
+        return name
+
+    def expr(self, ref):
+        kind, what = ref
+        if kind == SLOT:
+            return f"r{what}"
+        if kind == VARIABLE:
+            return f"{self.bind('v', what)}._value"
+        assert kind == CONSTANT
+        return self.bind("c", what)
+
+
+def _identifier(name):
+    cleaned = "".join(c if c.isalnum() else "_" for c in name)
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"_{cleaned}"
