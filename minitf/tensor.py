@@ -290,31 +290,34 @@ class Variable(_TensorLike):
     def assign(self, value):
         """Set the value; shape and dtype must match."""
         array = self._checked("assign", value)
+        if ctx.recorder is not None and not ctx.recorder.variable_write("assign", self, value,
+                                                                        array):
+            return self
         with _state_lock:
             np.copyto(self._value, array)
             self._version += 1
-        if ctx.recorder is not None:
-            ctx.recorder.variable_write("assign", self, value, array)
         return self
 
     def assign_add(self, delta):
         """Add ``delta`` in place; shape and dtype must match."""
         array = self._checked("assign_add", delta)
+        if ctx.recorder is not None and not ctx.recorder.variable_write("assign_add", self, delta,
+                                                                        array):
+            return self
         with _state_lock:
             np.add(self._value, array, out=self._value)
             self._version += 1
-        if ctx.recorder is not None:
-            ctx.recorder.variable_write("assign_add", self, delta, array)
         return self
 
     def assign_sub(self, delta):
         """Subtract ``delta`` in place; shape and dtype must match."""
         array = self._checked("assign_sub", delta)
+        if ctx.recorder is not None and not ctx.recorder.variable_write("assign_sub", self, delta,
+                                                                        array):
+            return self
         with _state_lock:
             np.subtract(self._value, array, out=self._value)
             self._version += 1
-        if ctx.recorder is not None:
-            ctx.recorder.variable_write("assign_sub", self, delta, array)
         return self
 
     def _checked(self, op, value):

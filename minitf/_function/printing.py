@@ -30,9 +30,11 @@ def print_(*inputs, output_stream=None, sep=" ", end="\n", summarize=3):
         text = sep.join(_format(p, summarize) for p in parts) + end
         (output_stream or sys.stderr).write(text)
 
-    write(*[x._value for x in tensors])
-    if ctx.recorder is not None:
-        ctx.recorder.effect("print", write, tensors)
+    rec = ctx.recorder
+    if rec is None or rec.effects == "run":
+        write(*[x._value for x in tensors])
+    if rec is not None and rec.effects != "skip":
+        rec.effect("print", write, tensors)
 
 
 def _format(value, summarize):

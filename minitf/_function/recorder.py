@@ -26,7 +26,7 @@ class Step:
     def __init__(self, op, label, scope, part, fn, ins, outs, stateful, values):
         self.op, self.label, self.scope, self.part = op, label, scope, part
         self.fn, self.ins, self.outs, self.stateful = fn, ins, outs, stateful
-        self.shapes = [np.shape(v) for v in values]
+        self.shapes = [np.shape(v) if hasattr(v, "shape") else () for v in values]
         self.dtypes = [getattr(v, "dtype", None) for v in values]
         self.body = None       # sub-programs of control flow (cond, while_loop)
         self.many = len(outs) != 1   # fn returns a tuple of outputs
@@ -40,10 +40,14 @@ class Recorder:
     sub-program), bound to the parent's ref.
     """
 
-    def __init__(self, function_name, allow_variables=True, parent=None):
+    def __init__(self, function_name, allow_variables=True, parent=None, effects="run"):
         self.function_name = function_name
         self.allow_variables = allow_variables
         self.parent = parent
+        # Effects (Variable writes, prints, optimizer steps) while tracing: "run" them
+        # and record them; "dry": record only (a branch the trace's values do not
+        # take); "skip": neither (a branch re-run to differentiate it).
+        self.effects = effects
         self.steps = []
         self.slot_count = 0 if parent is None else parent.slot_count
         self.slots = {}          # id(Tensor) -> slot
@@ -51,6 +55,7 @@ class Recorder:
         self.keep = []           # what the ids above belong to (keeps the ids valid)
         self.unknown = set()     # ids of Tensors computed outside the program
         self.captures = []       # (slot here, ref in parent) for branch recorders
+        self.captured = []       # what a branch reads from outside: Tensors, Variables
         self.part = "forward" if parent is None else parent.part
         self.scope_base = ctx.scope
         self.scopes = {}         # name scope -> times entered (TF's blah, blah_1)
@@ -68,7 +73,8 @@ class Recorder:
         self.array_slots[id(tensor._value)] = slot
         self.keep.append(tensor)
         value = tensor._value
-        self.slot_info[slot] = (np.shape(value), getattr(value, "dtype", None))
+        shape = np.shape(value) if hasattr(value, "shape") else ()
+        self.slot_info[slot] = (shape, getattr(value, "dtype", None))
         return slot
 
     def root(self):
@@ -80,6 +86,9 @@ class Recorder:
     def ref(self, x, op):
         """How the program reads ``x`` (an op input): a slot, Variable or constant."""
         if type(x) is Variable:
+            if self.parent is not None:
+                self.captured.append(x)
+                self.parent.ref(x, op)
             return (VARIABLE, x)
         if type(x) is not Tensor:
             return (CONSTANT, x)                       # a Python or numpy number
@@ -88,18 +97,19 @@ class Recorder:
             slot = self.array_slots.get(id(x._value))
         if slot is not None:
             return (SLOT, slot)
-        if self.parent is not None:
-            outer = self.parent.ref(x, op)
-            if outer[0] != SLOT:
-                return outer
-            slot = self.new_slot(x)
-            self.captures.append((slot, outer))
-            return (SLOT, slot)
         if id(x) in self.unknown:
             raise RuntimeError(
                 f"mtf.function {self.function_name!r}: op {op!r} reads a value that was "
                 f"computed without being recorded, so replaying the trace would reuse a "
                 f"stale value. This is a bug in minitf; please report it with this op name.")
+        if self.parent is not None:
+            outer = self.parent.ref(x, op)
+            if outer[0] != SLOT:
+                return outer
+            slot = self.new_slot(x)
+            self.captures.append((slot, outer, x))
+            self.captured.append(x)
+            return (SLOT, slot)
         return (CONSTANT, x._value)
 
     def unrecorded(self, tensor):
@@ -123,13 +133,34 @@ class Recorder:
 
     def op(self, op, fn, inputs, outputs, label=None, stateful=False, many=False):
         """Record ``outputs = fn(*inputs)`` (a tuple if ``many``); returns the step."""
-        ins = [self.ref(x, op) for x in inputs]
+        return self.op_refs(op, fn, [self.ref(x, op) for x in inputs], outputs, label,
+                            stateful, many)
+
+    def op_refs(self, op, fn, ins, outputs, label=None, stateful=False, many=False):
+        """``op`` with its inputs given as refs."""
         outs = [self.new_slot(y) for y in outputs]
         step = Step(op, label, self._scope(), self.part, fn, ins, outs, stateful,
                     [y._value for y in outputs])
         step.many = many or len(outs) != 1
         self.steps.append(step)
         return step
+
+    def run_and_record(self, op, fn, inputs, label=None, stateful=False):
+        """Run ``fn`` (returning a tuple of arrays) on the inputs' values now and record
+        it; returns the output Tensors."""
+        from ..ops._quiet import enter, leave
+        token = enter()
+        try:
+            values = fn(*[x._value for x in inputs])
+        finally:
+            leave(token)
+        outputs = []
+        for value in values:
+            out = object.__new__(Tensor)
+            out._value = value
+            outputs.append(out)
+        self.op(op, fn, inputs, outputs, label, stateful, many=True)
+        return outputs
 
     def effect(self, op, fn, inputs, label=None):
         """Record a step run only for what it does (writes Variables, prints)."""
@@ -139,10 +170,16 @@ class Recorder:
         return step
 
     def variable_write(self, op, variable, given, array):
-        """Record ``variable.assign*(given)``; ``array`` is the checked value."""
+        """Record ``variable.assign*(given)`` (``array``: the checked value); returns
+        whether the caller should write now."""
+        if self.effects == "skip":
+            return False
         value = given if isinstance(given, (Tensor, Variable)) else array
+        saved, self.part = self.part, "update"
         step = self.effect(op, _WRITES[op], (variable, _as_input(value)))
+        self.part = saved
         step.ins[0] = (CONSTANT, variable)          # the object: the write bumps its version
+        return self.effects == "run"
 
     def untraceable(self, op):
         raise NotImplementedError(

@@ -21,16 +21,21 @@ def call(rec, op, run, pairs, outputs):
     array-likes); ``outputs`` says whether ``run`` returns (Tensor, variable) pairs.
     """
     pairs = list(pairs)
+    if rec.effects == "skip":
+        return [] if outputs else None
     plan, inputs = _plan(pairs)
 
     def step(*arrays):
         result = run(_rebuilt(plan, arrays))
         return tuple(u._value for u, _ in result) if outputs else None
 
+    if rec.effects == "dry" and outputs:
+        raise NotImplementedError(f"{op} inside a branch of mtf.cond or mtf.while_loop "
+                                  f"is not supported; call it outside the branch.")
     saved_recorder, saved_part = ctx.recorder, rec.part
     ctx.recorder = None
     try:
-        result = run(pairs)
+        result = run(pairs) if rec.effects == "run" else None
     finally:
         ctx.recorder = saved_recorder
     rec.part = "update"
