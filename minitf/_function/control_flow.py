@@ -279,8 +279,8 @@ def _trace_loop_part(rec, effects, flat, fn):
     placeholders for the loop variables; (recorder, input slots, outputs)."""
     child = Recorder(rec.function_name, rec.root().allow_variables, parent=rec,
                      effects=effects)
-    placeholders = [_fresh(x) for x in flat]
-    inputs = [child.new_slot(p) for p in placeholders]
+    placeholders = [child.placeholder(x._value) for x in flat]
+    inputs = [child.slots[id(p)] for p in placeholders]
     saved_rec, saved_tapes = ctx.recorder, ctx.tapes
     ctx.recorder, ctx.tapes = child, []
     try:
@@ -339,9 +339,9 @@ def _loop_gradients(initial, history, body, structure, many, sources, floats, up
     rec = ctx.recorder
     child = Recorder(rec.function_name, rec.root().allow_variables, parent=rec,
                      effects="skip")
-    placeholders = [_fresh(x) for x in initial]
-    upstream_phs = [_fresh(u) for u in ups]
-    inputs = [child.new_slot(p) for p in placeholders + upstream_phs]
+    placeholders = [child.placeholder(x._value) for x in initial]
+    upstream_phs = [child.placeholder(u._value) for u in ups]
+    inputs = [child.slots[id(p)] for p in placeholders + upstream_phs]
     saved_rec, saved_tapes = ctx.recorder, ctx.tapes
     ctx.recorder, ctx.tapes = child, []
     try:

@@ -226,9 +226,8 @@ def _placeholders(args, rec, inputs):
     t = type(args)
     if t is Tensor or t.__module__ == "numpy" and t.__name__ == "ndarray":
         value = args._value if t is Tensor else _to_array(args, None, False, "mtf.function")
-        placeholder = _new(Tensor)
-        placeholder._value = value
-        inputs.append(rec.new_slot(placeholder))
+        placeholder = rec.placeholder(value)
+        inputs.append(rec.slots[id(placeholder)])
         return placeholder
     if t is tuple or t is list:
         return t(_placeholders(a, rec, inputs) for a in args)

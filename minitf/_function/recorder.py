@@ -70,12 +70,20 @@ class Recorder:
         root.slot_count += 1
         self.slot_count = max(self.slot_count, root.slot_count)
         self.slots[id(tensor)] = slot
-        self.array_slots[id(tensor._value)] = slot
+        self.array_slots.setdefault(id(tensor._value), slot)     # its first producer
         self.keep.append(tensor)
         value = tensor._value
         shape = np.shape(value) if hasattr(value, "shape") else ()
         self.slot_info[slot] = (shape, getattr(value, "dtype", None))
         return slot
+
+    def placeholder(self, value):
+        """A new input Tensor holding a private copy of ``value``: no other Tensor can
+        share its array, so nothing aliases the input by mistake."""
+        tensor = object.__new__(Tensor)
+        tensor._value = np.array(value, copy=True)
+        self.new_slot(tensor)
+        return tensor
 
     def root(self):
         rec = self
