@@ -14,6 +14,7 @@ import weakref
 
 from .. import _nest
 from .._context import ctx
+from ..ops import _dispatch
 from ..ops._quiet import enter as _quiet_enter, leave as _quiet_leave
 from ..tensor import Tensor, _to_array
 from . import graph as _graph
@@ -312,9 +313,11 @@ class ConcreteFunction:
         self._graph = None
 
     def _replay(self, arrays):
+        run = self.program.run if _dispatch.numerics_check is None else (
+            self.program.checked_run())
         token = _quiet_enter()
         try:
-            values = self.program.run(*arrays)
+            values = run(*arrays)
         finally:
             _quiet_leave(token)
         return self._pack(values)

@@ -19,11 +19,24 @@ class Program:
         self.stateful = any(step.stateful for step in self.steps)
         self.input_slots = list(input_slots)
         self.output_refs = list(output_refs)
-        self.namespace = {}
-        self.source = _source(self.steps, self.input_slots, self.output_refs,
-                              self.namespace, _identifier(name))
-        exec(compile(self.source, f"<mtf.function {name}>", "exec"), self.namespace)
-        self.run = self.namespace[_identifier(name)]
+        self.name = name
+        self.source, self.run = self._compiled(check=False)
+        self._checked_run = None
+
+    def checked_run(self):
+        """``run`` that checks each step's output for NaN/Inf (for
+        ``mtf.debugging.enable_check_numerics``), compiled on first use."""
+        if self._checked_run is None:
+            self._checked_run = self._compiled(check=True)[1]
+        return self._checked_run
+
+    def _compiled(self, check):
+        namespace = {}
+        name = _identifier(self.name)
+        source = _source(self.steps, self.input_slots, self.output_refs, namespace, name,
+                         check)
+        exec(compile(source, f"<mtf.function {self.name}>", "exec"), namespace)
+        return source, namespace[name]
 
 
 def live_steps(steps, output_refs):
@@ -43,8 +56,10 @@ def _reads(step):
     return step.ins
 
 
-def _source(steps, input_slots, output_refs, namespace, name):
+def _source(steps, input_slots, output_refs, namespace, name, check=False):
     names = _Names(namespace)
+    if check:
+        namespace["check_numerics"] = _check_numerics
     params = ", ".join(f"r{s}" for s in input_slots)
     lines = [f"def {name}({params}):"]
     for step in steps:
@@ -55,6 +70,8 @@ def _source(steps, input_slots, output_refs, namespace, name):
             lines.append(f"    r{step.outs[0]} = {call}")
         else:
             lines.append(f"    {', '.join(f'r{s}' for s in step.outs)}, = {call}")
+        if check and step.outs and not step.many:
+            lines.append(f"    check_numerics({step.scope + step.op!r}, r{step.outs[0]})")
     outs = "".join(f"{names.expr(r)}, " for r in output_refs)
     lines.append(f"    return ({outs})")
     return "\n".join(lines) + "\n"
@@ -83,6 +100,12 @@ class _Names:
             return f"{self.bind('v', what)}._value"
         assert kind == CONSTANT
         return self.bind("c", what)
+
+
+def _check_numerics(op, value):
+    from ..ops import _dispatch
+    if _dispatch.numerics_check is not None and hasattr(value, "dtype"):
+        _dispatch.numerics_check(op, value)
 
 
 def _identifier(name):

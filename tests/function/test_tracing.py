@@ -339,3 +339,16 @@ def test_a_tape_outside_the_function_sees_its_ops():
     with mtf.GradientTape() as tape:
         y = mtf.tanh(x * w)
     np.testing.assert_array_equal(got.numpy(), tape.gradient(y, w).numpy())
+
+
+def test_check_numerics_checks_every_replayed_op():
+    f = mtf.function(lambda x: mtf.tanh(x) / x + 1.0)
+    f(f32(1.0))
+    mtf.debugging.enable_check_numerics()
+    try:
+        assert f(f32(2.0)).numpy().tolist() == [float(np.tanh(np.float32(2.0)) / 2 + 1)]
+        with pytest.raises(mtf.debugging.NumericsError, match="'divide'"):
+            f(f32(0.0))
+    finally:
+        mtf.debugging.disable_check_numerics()
+    assert np.isnan(f(f32(0.0)).numpy()[0])
