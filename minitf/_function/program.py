@@ -8,6 +8,8 @@ line, as eager reads it. Steps whose results nothing uses are dropped unless
 they are stateful (random numbers, writes, prints), which keeps the eager order
 of every effect. ``Program.source`` is the generated code, for the curious.
 """
+import copy
+
 from .recorder import CONSTANT, SLOT, VARIABLE
 
 
@@ -15,6 +17,7 @@ class Program:
     """Compiled steps: ``run(*input_arrays)`` returns the output arrays (a tuple)."""
 
     def __init__(self, steps, input_slots, output_refs, name="program"):
+        steps, output_refs = folded(steps, output_refs)
         self.steps = live_steps(steps, output_refs)
         self.stateful = any(step.stateful for step in self.steps)
         self.input_slots = list(input_slots)
@@ -37,6 +40,27 @@ class Program:
                          check)
         exec(compile(source, f"<mtf.function {self.name}>", "exec"), namespace)
         return source, namespace[name]
+
+
+def folded(steps, output_refs):
+    """Steps that read only constants replaced by their (trace-time) values."""
+    values = {}
+    kept = []
+    for step in steps:
+        if step.constant is not None:
+            values[step.outs[0]] = step.constant
+        else:
+            kept.append(step)
+    if not values:
+        return steps, output_refs
+
+    def resolved(ref):
+        return (CONSTANT, values[ref[1]]) if ref[0] == SLOT and ref[1] in values else ref
+    for i, step in enumerate(kept):
+        if any(r[0] == SLOT and r[1] in values for r in step.ins):
+            kept[i] = copy.copy(step)          # the recorded step stays as traced
+            kept[i].ins = [resolved(r) for r in step.ins]
+    return kept, [resolved(r) for r in output_refs]
 
 
 def live_steps(steps, output_refs):

@@ -21,7 +21,7 @@ class Step:
     """One recorded op: ``outs = fn(*ins)``, with what the graph view shows."""
 
     __slots__ = ("op", "label", "scope", "part", "fn", "ins", "outs", "stateful",
-                 "shapes", "dtypes", "body", "many")
+                 "shapes", "dtypes", "body", "many", "constant")
 
     def __init__(self, op, label, scope, part, fn, ins, outs, stateful, values):
         self.op, self.label, self.scope, self.part = op, label, scope, part
@@ -30,6 +30,7 @@ class Step:
         self.dtypes = [getattr(v, "dtype", None) for v in values]
         self.body = None       # sub-programs of control flow (cond, while_loop)
         self.many = len(outs) != 1   # fn returns a tuple of outputs
+        self.constant = None         # the value, when the step reads only constants
 
 
 class Recorder:
@@ -56,6 +57,7 @@ class Recorder:
         self.unknown = set()     # ids of Tensors computed outside the program
         self.captures = []       # (slot here, ref in parent) for branch recorders
         self.captured = []       # what a branch reads from outside: Tensors, Variables
+        self.folded = set()      # slots of steps that read only constants
         self.part = "forward" if parent is None else parent.part
         self.scope_base = ctx.scope
         self.scopes = {}         # name scope -> times entered (TF's blah, blah_1)
@@ -150,6 +152,10 @@ class Recorder:
         step = Step(op, label, self._scope(), self.part, fn, ins, outs, stateful,
                     [y._value for y in outputs])
         step.many = many or len(outs) != 1
+        if not (stateful or step.many) and all(
+                kind == CONSTANT or kind == SLOT and what in self.folded for kind, what in ins):
+            step.constant = outputs[0]._value     # same on every call: computed once
+            self.folded.add(outs[0])
         self.steps.append(step)
         return step
 
