@@ -233,9 +233,9 @@ class Variable(_TensorLike):
     __slots__ = ("_value", "_version", "_trainable", "_name", "_serial", "__weakref__")
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None):
-        if ctx.recorder is not None:
-            ctx.recorder.check_variable_creation(name)
-        if callable(initial_value):
+        if ctx.recorder is not None:     # inside mtf.function: initial values run once
+            initial_value = ctx.recorder.variable_created(name, initial_value)
+        elif callable(initial_value):
             initial_value = initial_value()
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Variable name must be a str. Received: name={name!r}")

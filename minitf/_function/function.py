@@ -308,7 +308,7 @@ class ConcreteFunction:
         self._output_refs = output_refs
         self._slot_info = rec.slot_info
         self._key = None
-        self.program = Program(rec.steps, input_slots, output_refs, name)
+        self.program = Program(rec.steps, input_slots, output_refs, name, rec.init_slots)
         self._pack = _packer(structure)
         self._graph = None
 

@@ -10,15 +10,16 @@ of every effect. ``Program.source`` is the generated code, for the curious.
 """
 import copy
 
+from ..ops._dispatch import DRAW
 from .recorder import CONSTANT, SLOT, VARIABLE
 
 
 class Program:
     """Compiled steps: ``run(*input_arrays)`` returns the output arrays (a tuple)."""
 
-    def __init__(self, steps, input_slots, output_refs, name="program"):
+    def __init__(self, steps, input_slots, output_refs, name="program", init_slots=()):
         steps, output_refs = folded(steps, output_refs)
-        self.steps = live_steps(steps, output_refs)
+        self.steps = live_steps(steps, output_refs, init_slots)
         self.stateful = any(step.stateful for step in self.steps)
         self.input_slots = list(input_slots)
         self.output_refs = list(output_refs)
@@ -63,21 +64,33 @@ def folded(steps, output_refs):
     return kept, [resolved(r) for r in output_refs]
 
 
-def live_steps(steps, output_refs):
-    """``steps`` without those whose outputs no later step or output reads."""
+def live_steps(steps, output_refs, init_slots=()):
+    """``steps`` without those whose outputs no later step or output reads.
+
+    Stateful steps stay, in order, with one exception: a random draw that only
+    fed Variables' initial values ran once, when the trace created them, as eager
+    code draws them once (``init_slots``)."""
+    initial = _feeding(steps, init_slots)
     needed = {ref[1] for ref in output_refs if ref[0] == SLOT}
     kept = []
     for step in reversed(steps):
-        if step.stateful or any(s in needed for s in step.outs):
+        used = any(s in needed for s in step.outs)
+        only_initial = step.stateful == DRAW and all(s in initial for s in step.outs)
+        if used or step.stateful and not only_initial:
             kept.append(step)
-            needed.update(ref[1] for ref in _reads(step) if ref[0] == SLOT)
+            needed.update(ref[1] for ref in step.ins if ref[0] == SLOT)
     kept.reverse()
     return kept
 
 
-def _reads(step):
-    """Every ref a step reads, with those its sub-programs capture."""
-    return step.ins
+def _feeding(steps, slots):
+    """``slots`` and every slot they were computed from."""
+    found = set(slots)
+    if found:
+        for step in reversed(steps):
+            if any(s in found for s in step.outs):
+                found.update(ref[1] for ref in step.ins if ref[0] == SLOT)
+    return found
 
 
 def _source(steps, input_slots, output_refs, namespace, name, check=False):

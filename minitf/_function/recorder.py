@@ -58,6 +58,7 @@ class Recorder:
         self.captures = []       # (slot here, ref in parent) for branch recorders
         self.captured = []       # what a branch reads from outside: Tensors, Variables
         self.folded = set()      # slots of steps that read only constants
+        self.init_slots = set()  # slots used as Variables' initial values
         self.part = "forward" if parent is None else parent.part
         self.scope_base = ctx.scope
         self.scopes = {}         # name scope -> times entered (TF's blah, blah_1)
@@ -219,8 +220,26 @@ class Recorder:
         if self.is_live(x):
             raise OperatorNotAllowedInGraphError(_python_use_message(self.function_name, how))
 
-    def check_variable_creation(self, name):
+    def variable_created(self, name, initial_value):
+        """Check that this trace may create a Variable; returns its initial value.
+
+        As TF lifts initializers out of a function, an initial value is computed
+        once: a callable runs unrecorded, and the random draws that only fed
+        initial values are not replayed (see ``Program``)."""
         root = self.root()
+        self._check_creation(root, name)
+        if callable(initial_value):
+            saved, ctx.recorder = ctx.recorder, None
+            try:
+                return initial_value()
+            finally:
+                ctx.recorder = saved
+        slot = self.slots.get(id(initial_value)) if isinstance(initial_value, Tensor) else None
+        if slot is not None:
+            root.init_slots.add(slot)
+        return initial_value
+
+    def _check_creation(self, root, name):
         if not root.allow_variables:
             raise ValueError(
                 f"mtf.function {self.function_name!r} created a Variable "

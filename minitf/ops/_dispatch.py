@@ -67,6 +67,9 @@ def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None):
     return out
 
 
+DRAW = "draw"   # the stateful kind of a random draw (see minitf/_function/program.py)
+
+
 def apply_stateful(op, fn, args=(), label=None):
     """``apply`` for an op whose result changes from call to call for the same inputs
     (random numbers): a trace runs it on every replay, in order, and never drops it."""
@@ -74,7 +77,7 @@ def apply_stateful(op, fn, args=(), label=None):
     out = _new(Tensor)
     out._value = value
     if ctx.recorder is not None:
-        ctx.recorder.op(op, fn, args, (out,), label, stateful=True)
+        ctx.recorder.op(op, fn, args, (out,), label, stateful=DRAW)
     return out
 
 

@@ -352,3 +352,23 @@ def test_check_numerics_checks_every_replayed_op():
     finally:
         mtf.debugging.disable_check_numerics()
     assert np.isnan(f(f32(0.0)).numpy()[0])
+
+
+def test_initial_values_are_drawn_once_as_eagerly():
+    def run(use_function):
+        mtf.random.set_seed(7)
+        layer = mtf.layers.Linear(3)
+        step = (lambda x: layer(x) + mtf.random.normal([3]))
+        step = mtf.function(step) if use_function else step
+        outs = [step(mtf.constant(np.ones((1, 2), np.float32))).numpy() for _ in range(4)]
+        return outs, mtf.random.normal([2]).numpy(), step
+
+    eager, eager_next, _ = run(False)
+    traced, traced_next, f = run(True)
+    for a, b in zip(eager, traced):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(eager_next, traced_next)     # the same stream after
+    cf = f.get_concrete_function(mtf.constant(np.ones((1, 2), np.float32)))
+    assert [op.type for op in cf.graph.operations] == [
+        "Placeholder", "truncated_normal", "affine", "normal", "add"]
+    assert [s.op for s in cf.program.steps] == ["affine", "normal", "add"]
