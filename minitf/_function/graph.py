@@ -11,13 +11,18 @@ from .recorder import CONSTANT, SLOT, VARIABLE
 
 
 class GraphTensor:
-    """A value in the graph: ``op:index``, with its static shape and dtype."""
+    """A value in the graph: ``op:index``, with its static shape and dtype.
 
-    __slots__ = ("name", "shape", "dtype", "op", "value_index")
+    ``kind`` says where it comes from: ``"op"`` (an operation's output, ``.op``),
+    ``"variable"`` (``.source`` is the Variable), ``"constant"`` (``.source`` is
+    the captured value) or ``"captured"`` (a value of an enclosing trace)."""
 
-    def __init__(self, name, shape, dtype, op=None, value_index=0):
+    __slots__ = ("name", "shape", "dtype", "op", "value_index", "kind", "source")
+
+    def __init__(self, name, shape, dtype, op=None, value_index=0, kind="op", source=None):
         self.name, self.shape, self.dtype = name, tuple(shape), dtype
         self.op, self.value_index = op, value_index
+        self.kind, self.source = kind, source
 
     def __repr__(self):
         return f"<GraphTensor {self.name!r} shape={self.shape} dtype={self.dtype}>"
@@ -95,10 +100,10 @@ class Graph:
             found = self._by_slot.get(what)
             if found is not None:
                 return found
-            return GraphTensor(f"captured_{what}", (), None)
-        if kind == VARIABLE:
-            return GraphTensor(what.name, what.shape, what.dtype)
+            return GraphTensor(f"captured_{what}", (), None, kind="captured")
+        if kind == VARIABLE or hasattr(what, "_value"):    # read, or written by a step
+            return GraphTensor(what.name, what.shape, what.dtype, kind="variable",
+                               source=what)
         assert kind == CONSTANT
-        if hasattr(what, "_value"):                    # a Variable written by a step
-            return GraphTensor(what.name, what.shape, what.dtype)
-        return GraphTensor("Const", np.shape(what), getattr(what, "dtype", None))
+        return GraphTensor("Const", np.shape(what), getattr(what, "dtype", None),
+                           kind="constant", source=what)
