@@ -1,9 +1,11 @@
-"""Smoke test of examples/gan.py: a few steps run, each model trains only its own variables."""
+"""Smoke test of examples/gan.py: a few steps run, each model trains only its own
+variables, the optimizers' step size decays linearly to zero."""
 import importlib.util
 import math
 import pathlib
 
 import numpy as np
+import pytest
 
 import minitf as mtf
 
@@ -20,7 +22,8 @@ def test_few_steps_run_and_report_finite_metrics():
     assert len(gen.trainable_variables) == len(disc.trainable_variables) == 6
 
 
-def test_each_model_updates_only_its_own_variables():
+@pytest.mark.parametrize("use_function", [False, True], ids=["eager", "function"])
+def test_each_model_updates_only_its_own_variables(use_function):
     mtf.random.set_seed(0)
     gen, disc = gan.Generator(), gan.Discriminator()
     gen(np.zeros((1, gan.NOISE_DIM), np.float32))
@@ -30,18 +33,22 @@ def test_each_model_updates_only_its_own_variables():
     assert all(v.name.startswith("generator/mlp/") for v in g_vars)
     assert all(v.name.startswith("discriminator/mlp/") for v in d_vars)
     before = [v.numpy() for v in g_vars + d_vars]
-    rng = np.random.default_rng(0)
-    frozen_g = gan.Adam(g_vars, learning_rate=0.0)
-    gan.train_step(gen, disc, gan.Adam(d_vars, 1e-3), frozen_g, rng, batch=16)
+    frozen_g = mtf.optimizers.Adam(learning_rate=0.0)
+    step = gan.make_train_step(gen, disc, gan.linear_decay_adam(1e-3, 10), frozen_g,
+                               use_function)
+    step(*gan.sample_batch(np.random.default_rng(0), 16))
     after = [v.numpy() for v in g_vars + d_vars]
     n = len(g_vars)
     assert all(np.array_equal(b, a) for b, a in zip(before[:n], after[:n]))
     assert all(not np.array_equal(b, a) for b, a in zip(before[n:], after[n:]))
 
 
-def test_example_adam_first_step_is_learning_rate_times_sign():
-    # With bias correction, Adam's first step is lr * g / (|g| + eps) per element.
-    v = mtf.Variable(np.array([1.0, -2.0, 3.0], np.float32))
-    opt = gan.Adam([v], learning_rate=0.1)
-    opt.apply([np.array([0.5, -4.0, 0.0], np.float32)])
-    np.testing.assert_allclose(v.numpy(), [0.9, -1.9, 3.0], rtol=1e-6)
+def test_optimizers_step_size_decays_linearly_to_zero():
+    opt = gan.linear_decay_adam(1e-3, steps=4)
+    v = mtf.Variable(np.zeros(2, np.float32))
+    rates = []
+    for _ in range(4):
+        rates.append(opt.learning_rate)            # what the next update uses
+        opt.apply_gradients([(mtf.constant(np.ones(2, np.float32)), v)])
+    assert rates == [1e-3 * (1 - k / 4) for k in range(4)]
+    assert (opt.beta_1, opt.epsilon) == (0.5, 1e-8)
