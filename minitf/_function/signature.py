@@ -61,15 +61,12 @@ class TensorSpec:
     """
 
     def __init__(self, shape, dtype=dtypes.float32, name=None):
-        if shape is None:
-            self.shape = None
-        else:
-            try:
-                self.shape = tuple(None if d is None else int(d) for d in shape)
-            except TypeError:
-                raise TypeError(f"TensorSpec: shape must be a list of ints or None. "
-                                f"Received: shape={shape!r}") from None
+        self.shape = None if shape is None else _checked_shape(shape)
         self.dtype = dtypes.as_dtype(dtype)
+        if self.dtype is None:
+            raise TypeError("TensorSpec: dtype must be a minitf dtype. Received: None")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"TensorSpec: name must be a str or None. Received: {name!r}")
         self.name = name
 
     def __repr__(self):
@@ -92,6 +89,23 @@ class TensorSpec:
             raise ValueError(f"get_concrete_function: {self} has an unknown dimension; "
                              f"pass an example Tensor of the shape to trace for.")
         return Tensor(np.zeros(self.shape, self.dtype))
+
+
+def _checked_shape(shape):
+    """``shape`` as a tuple of non-negative ints and Nones, or TypeError/ValueError."""
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (list, tuple)):
+        raise TypeError(f"TensorSpec: shape must be a list or tuple of ints and Nones, or "
+                        f"None. Received: shape={shape!r}")
+    dims = []
+    for d in shape:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer))):
+            raise TypeError(f"TensorSpec: each dimension must be an int or None. "
+                            f"Received: shape={shape!r}")
+        if d is not None and d < 0:
+            raise ValueError(f"TensorSpec: dimensions must be >= 0. Received: "
+                             f"shape={shape!r}")
+        dims.append(None if d is None else int(d))
+    return tuple(dims)
 
 
 def _shape_matches(spec, shape):

@@ -45,6 +45,7 @@ TABLE = {
         "add", "subtract", "multiply", "divide", "pow", "maximum", "minimum", "mod",
         "floordiv", "squared_difference", "equal", "not_equal", "less", "less_equal",
         "greater", "greater_equal")},
+    "TensorSpec": dict(shape="shape", dtype="dtype"),
     "logical_and": dict(x="bools", y="bools"),
     "logical_or": dict(x="bools", y="bools"),
     "logical_not": dict(x="bools"),
@@ -131,6 +132,11 @@ NOT_OPS = {
     "UnconnectedGradients": "an enum",
     "name_scope": "a context manager over a name string",
     "custom_gradient": "a decorator of user functions",
+    "function": "a decorator of user functions (tests/function/)",
+    "cond": "takes user callables; its argument errors: tests/function/test_control_flow.py",
+    "while_loop": "takes user callables; its argument errors: "
+                  "tests/function/test_control_flow.py",
+    "print": "prints any value; its argument errors: tests/function/test_tracing.py",
 }
 
 # The pools for range's arguments are its own: any other number could ask for
