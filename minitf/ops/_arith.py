@@ -1,14 +1,21 @@
 """Operand rules shared by the arithmetic ops: dtypes, bools, NaN-aware picks.
 
 ``arithmetic_pair`` applies TensorFlow's dtype rules (``operands``) and refuses
-bools; the ops then call ``_dispatch.binary_op``.
+bools; the ops then call ``_dispatch.binary_op``. ``bind_scalars``, ``fixed``,
+``quiet_apply`` and ``apply_saving`` help ops record themselves with
+``_dispatch.apply`` (Python scalar operands, numpy warnings, kernels with a
+second result the gradient reuses).
 """
 import numpy as np
 
-from . import _validate as check
-from ._dispatch import TENSOR_TYPES, shape_of, value_of, wrap
+from .. import tape as _tape
+from .._context import ctx
+from ..tensor import Tensor
+from . import _dispatch, _quiet, _validate as check
+from ._dispatch import TENSOR_TYPES, apply, shape_of, wrap_constant
 
 _BOOL = np.dtype(bool)
+_new = object.__new__
 
 
 def arithmetic_pair(op, x, y):
@@ -41,10 +48,66 @@ def short(value):
     return check.received("", value).partition("=")[2]
 
 
+def broadcasts(*shapes):
+    """Whether arrays of these shapes broadcast together."""
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
+
+
 def picks_x(compare, x, y):
-    """Where maximum/minimum took x: ``compare(x, y)`` holds, or x is NaN."""
-    xv, yv = value_of(x), value_of(y)
-    pick = compare(xv, yv)
-    if np.result_type(xv).kind == "f":
-        pick = pick | np.isnan(xv)
-    return wrap(np.asarray(pick))
+    """Where maximum/minimum took x: ``compare(x, y)`` holds, or x is NaN (an op
+    without gradient; either operand may be a Python scalar)."""
+    nan_wins = np.result_type(x._value if type(x) in TENSOR_TYPES else x).kind == "f"
+
+    def pick(a, b):
+        chosen = compare(a, b)
+        if nan_wins:
+            chosen = chosen | np.isnan(a)
+        return np.asarray(chosen)
+    return apply("picks_x", *bind_scalars(pick, x, y))
+
+
+def bind_scalars(fn, x, y):
+    """``(fn over the Tensor operands only, those Tensors)`` for ``fn(x, y)``: a Python
+    scalar operand is bound in as a constant (``fn`` receives the scalar itself, as
+    eager numpy does). At least one operand is a Tensor."""
+    if type(x) in TENSOR_TYPES:
+        if type(y) in TENSOR_TYPES:
+            return fn, (x, y)
+        return (lambda a: fn(a, y)), (x,)
+    return (lambda b: fn(x, b)), (y,)
+
+
+def fixed(x):
+    """An op argument for an operand: a Tensor as it is, a Python scalar as a constant
+    (``fn`` then receives the scalar itself, exactly as eager numpy does)."""
+    return x if type(x) in TENSOR_TYPES else wrap_constant(x)
+
+
+def quiet_apply(op, fn, args, grad=None, saves=True, label=None):
+    """``apply`` with numpy's floating-point warnings off while ``fn`` runs eagerly
+    (a replay always runs quietly)."""
+    token = _quiet.enter()
+    try:
+        return apply(op, fn, args, grad, None, saves, label)
+    finally:
+        _quiet.leave(token)
+
+
+def apply_saving(op, fn, args, grad, label=None):
+    """``apply`` for a kernel that also computes what its gradient reuses: ``fn``
+    returns ``(value, saved)``. Returns both as Tensors; only ``value`` is the op's
+    output on the tapes (with ``grad``), ``saved`` is for ``grad`` to read."""
+    value, extra = fn(*[x._value for x in args])
+    out, saved = _new(Tensor), _new(Tensor)
+    out._value, saved._value = value, extra
+    if ctx.tapes:
+        _tape.record(op, args, out, grad)
+    if ctx.recorder is not None:
+        ctx.recorder.op(op, fn, args, (out, saved), label)
+    if _dispatch.numerics_check is not None:
+        _dispatch.numerics_check(op, value)
+    return out, saved

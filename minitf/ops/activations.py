@@ -10,8 +10,9 @@ import numpy as np
 
 from ..kernels import activations as _k, softmax as _ks
 from . import _validate as check
-from ._dispatch import emit, wrap
+from ._dispatch import apply
 from ._quiet import quietly
+from .comparison import less_equal
 from .elementwise import exp, tanh, where
 from .reduce import reduce_sum
 
@@ -27,15 +28,20 @@ def relu(features, name=None):
     if x._value.dtype.kind == "b":
         raise TypeError(f"relu: features must be numbers, not bools. "
                         f"{check.received('features', features)}")
-    y = emit("relu", np.maximum(x._value, 0), (x,), lambda g, _: (_relu_grad(y, g),),
-             saves=False)
+    y = apply("relu", _rectify, (x,), lambda g, _: (_relu_grad(y, g),), saves=False,
+              label=name)
     return y
+
+
+def _rectify(v):
+    """max(v, 0) on a numpy value."""
+    return np.maximum(v, 0)
 
 
 def _relu_grad(y, g):
     """g where y > 0, else 0 (one op; linear in g, piecewise constant in y)."""
-    return emit("relu_grad", _k.relu_grad(y._value, g._value), (y, g),
-                lambda h, needs: (None, _relu_grad(y, h) if needs[1] else None))
+    return apply("relu_grad", _k.relu_grad, (y, g),
+                 lambda h, needs: (None, _relu_grad(y, h) if needs[1] else None))
 
 
 def leaky_relu(features, alpha=0.2, name=None):
@@ -44,33 +50,33 @@ def leaky_relu(features, alpha=0.2, name=None):
     alpha = check.number("leaky_relu", "alpha", alpha)
     if x._value.dtype.itemsize <= 4:        # the kernels compute in float32 then
         alpha = float(quietly(np.float32, alpha))     # beyond its range: inf, silently
-    return emit("leaky_relu", _k.leaky_relu(x._value, alpha), (x,),
-                lambda g, _: (_leaky_relu_grad(x, g, alpha),))
+    return apply("leaky_relu", lambda v: _k.leaky_relu(v, alpha), (x,),
+                 lambda g, _: (_leaky_relu_grad(x, g, alpha),), label=name)
 
 
 def _leaky_relu_grad(x, g, alpha):
     """g where x > 0, else alpha * g (one op; linear in g)."""
-    return emit("leaky_relu_grad", _k.leaky_relu_grad(x._value, g._value, alpha), (x, g),
-                lambda h, needs: (None, _leaky_relu_grad(x, h, alpha) if needs[1] else None))
+    return apply("leaky_relu_grad", lambda v, d: _k.leaky_relu_grad(v, d, alpha), (x, g),
+                 lambda h, needs: (None, _leaky_relu_grad(x, h, alpha) if needs[1] else None))
 
 
 # ------------------------------------------------------ exponential units
 
 def elu(features, name=None):
     """features where positive, else exp(features) - 1."""
-    return _elu("elu", features, 1.0, 1.0)
+    return _elu("elu", features, 1.0, 1.0, name)
 
 
 def selu(features, name=None):
     """Scaled elu with the self-normalising constants of Klambauer et al. (2017)."""
-    return _elu("selu", features, _SELU_SCALE, _SELU_ALPHA)
+    return _elu("selu", features, _SELU_SCALE, _SELU_ALPHA, name)
 
 
-def _elu(op, features, scale, alpha):
+def _elu(op, features, scale, alpha, label):
     """elu/selu: scale * x where x > 0, else scale * alpha * expm1(x)."""
     x = check.float_tensor(op, features, "features")
-    y = emit(op, _k.elu(x._value, scale, alpha), (x,),
-             lambda g, _: (_elu_grad(y, g, scale, alpha),), saves=False)
+    y = apply(op, lambda v: _k.elu(v, scale, alpha), (x,),
+              lambda g, _: (_elu_grad(y, g, scale, alpha),), saves=False, label=label)
     return y
 
 
@@ -78,10 +84,10 @@ def _elu_grad(y, g, scale, alpha):
     """g * scale where y > 0, else g * (y + scale * alpha): the elu backward from its output."""
 
     def grad(h, needs):
-        negative = wrap(np.asarray(y._value) <= 0)
+        negative = less_equal(y, 0)
         return (where(negative, h * g, 0.0) if needs[0] else None,
                 _elu_grad(y, h, scale, alpha) if needs[1] else None)
-    return emit("elu_grad", _k.elu_grad(y._value, g._value, scale, alpha), (y, g), grad)
+    return apply("elu_grad", lambda v, d: _k.elu_grad(v, d, scale, alpha), (y, g), grad)
 
 
 # ------------------------------------------------------------------ gelu
@@ -91,8 +97,8 @@ def gelu(features, approximate=False, name=None):
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))."""
     x = check.float_tensor("gelu", features, "features")
     approximate = check.flag("gelu", "approximate", approximate)
-    return emit("gelu", _k.gelu(x._value, approximate), (x,),
-                lambda g, _: (_gelu_grad(x, g, approximate),))
+    return apply("gelu", lambda v: _k.gelu(v, approximate), (x,),
+                 lambda g, _: (_gelu_grad(x, g, approximate),), label=name)
 
 
 def _gelu_grad(x, g, approximate):
@@ -101,7 +107,7 @@ def _gelu_grad(x, g, approximate):
     def grad(h, needs):
         return (h * g * _gelu_second(x, approximate) if needs[0] else None,
                 _gelu_grad(x, h, approximate) if needs[1] else None)
-    return emit("gelu_grad", _k.gelu_grad(x._value, g._value, approximate), (x, g), grad)
+    return apply("gelu_grad", lambda v, d: _k.gelu_grad(v, d, approximate), (x, g), grad)
 
 
 def _gelu_second(x, approximate):
@@ -121,8 +127,8 @@ def softmax(logits, axis=-1, name=None):
     """exp(logits) / sum(exp(logits)) along ``axis``, without overflow."""
     x = check.float_tensor("softmax", logits, "logits")
     axis = _class_axis("softmax", axis, x)
-    y = emit("softmax", _ks.softmax(x._value, axis), (x,),
-             lambda g, _: (_softmax_grad(y, g, axis),), saves=False)
+    y = apply("softmax", lambda v: _ks.softmax(v, axis), (x,),
+              lambda g, _: (_softmax_grad(y, g, axis),), saves=False, label=name)
     return y
 
 
@@ -135,15 +141,15 @@ def _softmax_grad(y, g, axis):
             gy = (h * (g - reduce_sum(g * y, axis, keepdims=True))
                   - g * reduce_sum(h * y, axis, keepdims=True))
         return gy, _softmax_grad(y, h, axis) if needs[1] else None
-    return emit("softmax_grad", _ks.softmax_grad(y._value, g._value, axis), (y, g), grad)
+    return apply("softmax_grad", lambda p, d: _ks.softmax_grad(p, d, axis), (y, g), grad)
 
 
 def log_softmax(logits, axis=-1, name=None):
     """logits - log(sum(exp(logits))) along ``axis``, without overflow."""
     x = check.float_tensor("log_softmax", logits, "logits")
     axis = _class_axis("log_softmax", axis, x)
-    y = emit("log_softmax", _ks.log_softmax(x._value, axis), (x,),
-             lambda g, _: (_log_softmax_grad(y, g, axis),), saves=False)
+    y = apply("log_softmax", lambda v: _ks.log_softmax(v, axis), (x,),
+              lambda g, _: (_log_softmax_grad(y, g, axis),), saves=False, label=name)
     return y
 
 
@@ -154,8 +160,8 @@ def _log_softmax_grad(y, g, axis):
         p = exp(y)
         return (-h * p * reduce_sum(g, axis, keepdims=True) if needs[0] else None,
                 h - reduce_sum(h * p, axis, keepdims=True) if needs[1] else None)
-    return emit("log_softmax_grad", _ks.log_softmax_grad(y._value, g._value, axis),
-                (y, g), grad)
+    return apply("log_softmax_grad", lambda p, d: _ks.log_softmax_grad(p, d, axis),
+                 (y, g), grad)
 
 
 def _class_axis(op, axis, x):

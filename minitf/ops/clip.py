@@ -10,8 +10,9 @@ from ..indexed_slices import IndexedSlices
 from . import elementwise as _ew  # a module: elementwise imports _dispatch
 from . import reduce as _reduce
 from . import _validate as check
-from ._dispatch import TENSOR_TYPES, as_tensor, wrap
+from ._dispatch import TENSOR_TYPES, as_tensor, wrap_constant
 from ._quiet import quiet
+from .comparison import greater, not_equal
 
 
 @quiet
@@ -27,7 +28,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     clip_norm = _clip_norm(op, clip_norm, values.dtype)
     axes = check.axes(op, axes, values.ndim, "axes")
     l2sum = _reduce.reduce_sum(values * values, axes, keepdims=True)
-    positive = wrap(l2sum._value > 0)
+    positive = greater(l2sum, 0)
     l2norm = _ew.where(positive, _ew.sqrt(_ew.where(positive, l2sum, 1.0)), l2sum)
     shape = np.shape(clip_norm._value if type(clip_norm) in TENSOR_TYPES else clip_norm)
     if not _broadcasts_into(shape, values.shape):
@@ -35,7 +36,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
                          f"shape {values.shape} of t (or does not broadcast to it); "
                          f"give a scalar clip_norm.")
     scaled = values * clip_norm
-    clipped = scaled / _ew.maximum(l2norm, clip_norm)
+    clipped = _ew.divide(scaled, _ew.maximum(l2norm, clip_norm), name=name)
     if type(t) is IndexedSlices:
         return IndexedSlices(clipped, t.indices, t.dense_shape)
     return clipped
@@ -53,14 +54,14 @@ def global_norm(t_list, name=None):
     values = _values_of("global_norm", t_list)
     present = [v for v in values if v is not None]
     if not present:
-        return wrap(np.float32(0.0))
+        return wrap_constant(np.float32(0.0))
     dtype = np.result_type(*[v.dtype for v in present])
     total = None
     for v in present:
         squares = _reduce.reduce_sum(_ew.square(_ew.cast(v, dtype)))
         total = squares if total is None else total + squares
-    nonzero = wrap(total._value != 0)   # NaN and inf stay, as TensorFlow's
-    return _ew.where(nonzero, _ew.sqrt(_ew.where(nonzero, total, 1.0)), 0.0)
+    nonzero = not_equal(total, 0)   # NaN and inf stay, as TensorFlow's
+    return _ew.where(nonzero, _ew.sqrt(_ew.where(nonzero, total, 1.0)), 0.0, name=name)
 
 
 @quiet
@@ -127,7 +128,7 @@ def _clip_norm(op, clip_norm, dtype, scalar=False):
         if type(clip_norm) in TENSOR_TYPES:
             raise TypeError(f"{op}: clip_norm has dtype {norm.dtype} but t is {dtype}; "
                             f"cast one with mtf.cast. {check.received('clip_norm', clip_norm)}")
-        norm = wrap(norm._value.astype(dtype))
+        norm = wrap_constant(norm._value.astype(dtype))   # converted Python data
     return norm
 
 

@@ -9,10 +9,11 @@ import numpy as np
 
 from ..kernels import activations
 from . import _quiet, _validate as check
-from ._arith import arithmetic_pair, numeric, picks_x, short
-from ._dispatch import (as_tensor, binary_op, emit, int_overflow, result_dtype, shape_of,
-                        unbroadcast_like, value_of, wrap)
-from ._quiet import quietly
+from .._context import ctx
+from ._arith import (arithmetic_pair, broadcasts, fixed, numeric, picks_x, quiet_apply,
+                     short)
+from ._dispatch import (apply, as_tensor, binary_op, int_overflow, result_dtype, shape_of,
+                        unbroadcast_like, value_of)
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -24,7 +25,7 @@ def add(x, y, name=None):
     def grad(g, needs):
         return (unbroadcast_like(g, x) if needs[0] else None,
                 unbroadcast_like(g, y) if needs[1] else None)
-    return binary_op("add", np.add, x, y, grad, saves=False)
+    return binary_op("add", np.add, x, y, grad, saves=False, label=name)
 
 
 def subtract(x, y, name=None):
@@ -34,7 +35,7 @@ def subtract(x, y, name=None):
     def grad(g, needs):
         return (unbroadcast_like(g, x) if needs[0] else None,
                 unbroadcast_like(-g, y) if needs[1] else None)
-    return binary_op("subtract", np.subtract, x, y, grad, saves=False)
+    return binary_op("subtract", np.subtract, x, y, grad, saves=False, label=name)
 
 
 def multiply(x, y, name=None):
@@ -44,7 +45,7 @@ def multiply(x, y, name=None):
     def grad(g, needs):
         return (unbroadcast_like(g * y, x) if needs[0] else None,
                 unbroadcast_like(g * x, y) if needs[1] else None)
-    return binary_op("multiply", np.multiply, x, y, grad)
+    return binary_op("multiply", np.multiply, x, y, grad, label=name)
 
 
 def divide(x, y, name=None):
@@ -54,7 +55,7 @@ def divide(x, y, name=None):
     def grad(g, needs):
         return (unbroadcast_like(g / y, x) if needs[0] else None,
                 unbroadcast_like(-g * out / y, y) if needs[1] else None)
-    out = binary_op("divide", np.true_divide, x, y, grad)
+    out = binary_op("divide", np.true_divide, x, y, grad, label=name)
     return out
 
 
@@ -78,35 +79,35 @@ def pow(x, y, name=None):
         if needs[0]:
             gx = unbroadcast_like(g * y * x ** (y - 1), x)
         if needs[1]:
-            positive = as_tensor(value_of(x)) > 0
+            positive = x > 0
             safe_log = log(where(positive, x, 1.0))
             gy = unbroadcast_like(g * out * where(positive, safe_log, 0.0), y)
         return gx, gy
-    out = binary_op("pow", np.power, x, y, grad)
+    out = binary_op("pow", np.power, x, y, grad, label=name)
     return out
 
 
 def negative(x, name=None):
     """-x."""
     x = numeric("negative", x)
-    return emit("negative", np.negative(x._value), (x,), lambda g, _: (-g,), saves=False)
+    return apply("negative", np.negative, (x,), lambda g, _: (-g,), saves=False, label=name)
 
 
 def abs(x, name=None):
     """|x|; the gradient at 0 is 0."""
     x = numeric("abs", x)
-    return emit("abs", np.abs(x._value), (x,), lambda g, _: (g * sign(x),))
+    return apply("abs", np.abs, (x,), lambda g, _: (g * sign(x),), label=name)
 
 
 def sign(x, name=None):
     """-1, 0 or 1 by the sign of x; NaN stays NaN (no gradient)."""
-    return wrap(np.sign(numeric("sign", x)._value))
+    return apply("sign", np.sign, (numeric("sign", x),), label=name)
 
 
 def square(x, name=None):
     """x * x."""
     x = numeric("square", x)
-    return emit("square", quietly(np.square, x._value), (x,), lambda g, _: (g * 2 * x,))
+    return quiet_apply("square", np.square, (x,), lambda g, _: (g * 2 * x,), label=name)
 
 
 def squared_difference(x, y, name=None):
@@ -117,7 +118,7 @@ def squared_difference(x, y, name=None):
         d = g * 2 * (x - y)
         return (unbroadcast_like(d, x) if needs[0] else None,
                 unbroadcast_like(-d, y) if needs[1] else None)
-    return binary_op("squared_difference", _squared_difference, x, y, grad)
+    return binary_op("squared_difference", _squared_difference, x, y, grad, label=name)
 
 
 def _squared_difference(a, b):
@@ -128,8 +129,8 @@ def _squared_difference(a, b):
 def reciprocal(x, name=None):
     """1 / x."""
     x = check.float_tensor("reciprocal", x)
-    y = emit("reciprocal", quietly(np.reciprocal, x._value), (x,),
-             lambda g, _: (-g * y * y,), saves=False)
+    y = quiet_apply("reciprocal", np.reciprocal, (x,), lambda g, _: (-g * y * y,),
+                    saves=False, label=name)
     return y
 
 
@@ -142,7 +143,7 @@ def maximum(x, y, name=None):
         pick_x = picks_x(np.greater_equal, x, y)
         return (unbroadcast_like(where(pick_x, g, 0.0), x) if needs[0] else None,
                 unbroadcast_like(where(pick_x, 0.0, g), y) if needs[1] else None)
-    return binary_op("maximum", np.maximum, x, y, grad)
+    return binary_op("maximum", np.maximum, x, y, grad, label=name)
 
 
 def minimum(x, y, name=None):
@@ -154,7 +155,7 @@ def minimum(x, y, name=None):
         pick_x = picks_x(np.less_equal, x, y)
         return (unbroadcast_like(where(pick_x, g, 0.0), x) if needs[0] else None,
                 unbroadcast_like(where(pick_x, 0.0, g), y) if needs[1] else None)
-    return binary_op("minimum", np.minimum, x, y, grad)
+    return binary_op("minimum", np.minimum, x, y, grad, label=name)
 
 
 # ------------------------------------------------------- exponentials, roots
@@ -162,43 +163,43 @@ def minimum(x, y, name=None):
 def exp(x, name=None):
     """e ** x."""
     x = check.float_tensor("exp", x)
-    y = emit("exp", quietly(np.exp, x._value), (x,), lambda g, _: (g * y,), saves=False)
+    y = quiet_apply("exp", np.exp, (x,), lambda g, _: (g * y,), saves=False, label=name)
     return y
 
 
 def expm1(x, name=None):
     """e ** x - 1, accurate near 0."""
     x = check.float_tensor("expm1", x)
-    y = emit("expm1", quietly(np.expm1, x._value), (x,), lambda g, _: (g * (y + 1),),
-             saves=False)
+    y = quiet_apply("expm1", np.expm1, (x,), lambda g, _: (g * (y + 1),), saves=False,
+                    label=name)
     return y
 
 
 def log(x, name=None):
     """Natural logarithm."""
     x = check.float_tensor("log", x)
-    return emit("log", quietly(np.log, x._value), (x,), lambda g, _: (g / x,))
+    return quiet_apply("log", np.log, (x,), lambda g, _: (g / x,), label=name)
 
 
 def log1p(x, name=None):
     """log(1 + x), accurate near 0."""
     x = check.float_tensor("log1p", x)
-    return emit("log1p", quietly(np.log1p, x._value), (x,), lambda g, _: (g / (x + 1),))
+    return quiet_apply("log1p", np.log1p, (x,), lambda g, _: (g / (x + 1),), label=name)
 
 
 def sqrt(x, name=None):
     """Square root."""
     x = check.float_tensor("sqrt", x)
-    y = emit("sqrt", quietly(np.sqrt, x._value), (x,), lambda g, _: (g * 0.5 / y,),
-             saves=False)
+    y = quiet_apply("sqrt", np.sqrt, (x,), lambda g, _: (g * 0.5 / y,), saves=False,
+                    label=name)
     return y
 
 
 def rsqrt(x, name=None):
     """1 / sqrt(x)."""
     x = check.float_tensor("rsqrt", x)
-    y = emit("rsqrt", quietly(_rsqrt, x._value), (x,),
-             lambda g, _: (g * -0.5 * y * y * y,), saves=False)
+    y = quiet_apply("rsqrt", _rsqrt, (x,), lambda g, _: (g * -0.5 * y * y * y,),
+                    saves=False, label=name)
     return y
 
 
@@ -212,28 +213,28 @@ def _rsqrt(v):
 def sin(x, name=None):
     """Sine."""
     x = check.float_tensor("sin", x)
-    return emit("sin", quietly(np.sin, x._value), (x,), lambda g, _: (g * cos(x),))
+    return quiet_apply("sin", np.sin, (x,), lambda g, _: (g * cos(x),), label=name)
 
 
 def cos(x, name=None):
     """Cosine."""
     x = check.float_tensor("cos", x)
-    return emit("cos", quietly(np.cos, x._value), (x,), lambda g, _: (-g * sin(x),))
+    return quiet_apply("cos", np.cos, (x,), lambda g, _: (-g * sin(x),), label=name)
 
 
 def tan(x, name=None):
     """Tangent."""
     x = check.float_tensor("tan", x)
-    y = emit("tan", quietly(np.tan, x._value), (x,), lambda g, _: (g * (1 + y * y),),
-             saves=False)
+    y = quiet_apply("tan", np.tan, (x,), lambda g, _: (g * (1 + y * y),), saves=False,
+                    label=name)
     return y
 
 
 def tanh(x, name=None):
     """Hyperbolic tangent (numpy's tanh cannot warn: no errstate needed)."""
     x = check.float_tensor("tanh", x)
-    y = emit("tanh", np.tanh(x._value), (x,), lambda g, _: (_tanh_grad(y, g),),
-             saves=False)
+    y = apply("tanh", np.tanh, (x,), lambda g, _: (_tanh_grad(y, g),), saves=False,
+              label=name)
     return y
 
 
@@ -243,14 +244,14 @@ def _tanh_grad(y, g):
     def grad(h, needs):
         return (h * g * -2 * y if needs[0] else None,
                 _tanh_grad(y, h) if needs[1] else None)
-    return emit("tanh_grad", activations.tanh_grad(y._value, g._value), (y, g), grad)
+    return apply("tanh_grad", activations.tanh_grad, (y, g), grad)
 
 
 def sigmoid(x, name=None):
     """1 / (1 + e ** -x), computed without overflow (so without warnings)."""
     x = check.float_tensor("sigmoid", x)
-    y = emit("sigmoid", _stable_sigmoid(x._value), (x,),
-             lambda g, _: (_sigmoid_grad(y, g),), saves=False)
+    y = apply("sigmoid", _stable_sigmoid, (x,), lambda g, _: (_sigmoid_grad(y, g),),
+              saves=False, label=name)
     return y
 
 
@@ -260,11 +261,11 @@ def _sigmoid_grad(y, g):
     def grad(h, needs):
         return (h * g * (1 - 2 * y) if needs[0] else None,
                 _sigmoid_grad(y, h) if needs[1] else None)
-    return emit("sigmoid_grad", activations.sigmoid_grad(y._value, g._value), (y, g),
-                grad)
+    return apply("sigmoid_grad", activations.sigmoid_grad, (y, g), grad)
 
 
 def _stable_sigmoid(v):
+    """1 / (1 + e ** -v) on a numpy value, without overflow."""
     e = np.exp(-np.abs(v))
     return np.where(v >= 0, 1 / (1 + e), e / (1 + e)).astype(v.dtype, copy=False)
 
@@ -272,17 +273,21 @@ def _stable_sigmoid(v):
 def softplus(x, name=None):
     """log(1 + e ** x), computed without overflow (so without warnings)."""
     x = check.float_tensor("softplus", x)
-    v = x._value
-    value = (np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))).astype(v.dtype, copy=False)
-    return emit("softplus", value, (x,), lambda g, _: (g * sigmoid(x),))
+    return apply("softplus", _stable_softplus, (x,), lambda g, _: (g * sigmoid(x),),
+                 label=name)
+
+
+def _stable_softplus(v):
+    """log(1 + e ** v) on a numpy value, without overflow."""
+    return (np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))).astype(v.dtype, copy=False)
 
 
 def erf(x, name=None):
     """The Gauss error function (a numba kernel; numpy has none)."""
     x = check.float_tensor("erf", x)
     scale = 2 / math.sqrt(math.pi)
-    return emit("erf", activations.erf(x._value), (x,),
-                lambda g, _: (g * scale * exp(-x * x),))
+    return apply("erf", activations.erf, (x,), lambda g, _: (g * scale * exp(-x * x),),
+                 label=name)
 
 
 # ----------------------------------------------------- selection and casting
@@ -297,27 +302,37 @@ def where(condition, x=None, y=None, name=None):
         raise TypeError(f"where: condition must be bool, got {cond.dtype}. "
                         f"{check.received('condition', condition)}")
     if x is None and y is None:
-        return wrap(np.argwhere(cond._value).astype(np.int64))
+        return apply("where", _true_coordinates, (cond,), label=name)
     if x is None or y is None:
         raise ValueError(f"where: give both x and y, or neither. Received: "
                          f"x={'None' if x is None else 'a value'}, "
                          f"y={'None' if y is None else 'a value'}")
     x, y = check.pair("where", x, y)
+    dtype = result_dtype(x, y)
+
+    def select(c, a, b):
+        value = np.where(c, a, b)
+        return value if value.dtype == dtype else value.astype(dtype)
 
     def grad(g, needs):
         return (None,
                 unbroadcast_like(where(cond, g, 0.0), x) if needs[1] else None,
                 unbroadcast_like(where(cond, 0.0, g), y) if needs[2] else None)
     try:
-        value = quietly(np.where, cond._value, value_of(x), value_of(y))
+        return quiet_apply("where", select, (cond, fixed(x), fixed(y)), grad, saves=False,
+                           label=name)
     except ValueError:
+        if broadcasts(cond.shape, shape_of(x), shape_of(y)):
+            raise
         raise ValueError(f"where: shapes {cond.shape}, {shape_of(x)} and {shape_of(y)} "
                          f"cannot be broadcast together.") from None
     except OverflowError:
         raise int_overflow("where", x, y) from None
-    if value.dtype != result_dtype(x, y):
-        value = quietly(value.astype, result_dtype(x, y))
-    return emit("where", value, (cond, x, y), grad, saves=False)
+
+
+def _true_coordinates(c):
+    """The int64 coordinates of the true elements of ``c`` (one row each)."""
+    return np.argwhere(c).astype(np.int64)
 
 
 def cast(x, dtype, name=None):
@@ -334,7 +349,8 @@ def cast(x, dtype, name=None):
 
     def grad(g, _):
         return (cast(g, source) if source.kind == "f" else None,)
-    return emit("cast", quietly(x._value.astype, dtype), (x,), grad, saves=False)
+    return quiet_apply("cast", lambda v: v.astype(dtype), (x,), grad, saves=False,
+                       label=name)
 
 
 @_quiet.quiet
@@ -348,29 +364,47 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
             raise TypeError(f"{op}: {what} must be a number or a tensor. "
                             f"{check.received(what, bound)}")
     t = check.tensor(op, t, "t")
-    lo = value_of(check.pair(op, t, clip_value_min)[1])
-    hi = value_of(check.pair(op, t, clip_value_max)[1])
+    lo = check.pair(op, t, clip_value_min)[1]
+    hi = check.pair(op, t, clip_value_max)[1]
+    bounds = (t, fixed(lo), fixed(hi))
     try:
-        value = np.clip(t._value, lo, hi).astype(t.dtype, copy=False)
+        out = apply(op, _clip, bounds, lambda g, _: (where(inside, g, 0.0),), inputs=(t,),
+                    saves=False, label=name)
     except ValueError:
-        raise ValueError(f"{op}: bounds of shapes {np.shape(lo)} and "
-                         f"{np.shape(hi)} do not broadcast to {t.shape}.") from None
+        if broadcasts(t.shape, shape_of(lo), shape_of(hi)):
+            raise
+        raise ValueError(f"{op}: bounds of shapes {shape_of(lo)} and "
+                         f"{shape_of(hi)} do not broadcast to {t.shape}.") from None
     except OverflowError:
         raise int_overflow(op, t, lo if type(lo) is int else hi) from None
-    if value.shape != t.shape:
-        raise ValueError(f"{op}: bounds of shapes {np.shape(lo)} and {np.shape(hi)} "
-                         f"would change the shape {t.shape} of t to {value.shape}.")
-    inside = wrap(~((t._value < lo) | (t._value > hi)))
-    return emit(op, value, (t,), lambda g, _: (where(inside, g, 0.0),), saves=False)
+    if out.shape != t.shape:
+        raise ValueError(f"{op}: bounds of shapes {shape_of(lo)} and {shape_of(hi)} "
+                         f"would change the shape {t.shape} of t to {out.shape}.")
+    inside = apply("clip_by_value_mask", _inside, bounds) if ctx.tapes else None
+    return out
+
+
+def _clip(v, lo, hi):
+    """``v`` limited to [lo, hi], in ``v``'s dtype."""
+    return np.clip(v, lo, hi).astype(v.dtype, copy=False)
+
+
+def _inside(v, lo, hi):
+    """Where ``v`` is not outside [lo, hi] (NaN counts as inside)."""
+    return ~((v < lo) | (v > hi))
 
 
 def identity(input, name=None):
     """A copy of ``input`` (reading a Variable snapshots its value)."""
     x = check.tensor("identity", input, "input")
-    return emit("identity", np.array(x._value, copy=True), (x,), lambda g, _: (g,),
-                saves=False)
+    return apply("identity", _copy, (x,), lambda g, _: (g,), saves=False, label=name)
 
 
 def stop_gradient(input, name=None):
     """``input`` as a constant: no gradient flows through it."""
-    return wrap(np.array(check.tensor("stop_gradient", input, "input")._value, copy=True))
+    return apply("stop_gradient", _copy, (check.tensor("stop_gradient", input, "input"),),
+                 label=name)
+
+
+def _copy(v):
+    return np.array(v, copy=True)

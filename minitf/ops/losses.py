@@ -9,7 +9,8 @@ import numpy as np
 
 from ..kernels import softmax as _ks
 from . import _validate as check
-from ._dispatch import TENSOR_TYPES, as_tensor, emit
+from ._arith import apply_saving
+from ._dispatch import TENSOR_TYPES, apply, as_tensor
 from ._quiet import quiet
 from .activations import _class_axis, _softmax_grad, log_softmax, softmax
 from .elementwise import sigmoid
@@ -23,13 +24,16 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     computed as max(x, 0) - x * z + log(1 + exp(-|x|)) so it never overflows."""
     op = "sigmoid_cross_entropy_with_logits"
     labels, logits = _pair(op, labels, logits)
-    x, z = logits._value, labels._value
-    value = np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))
 
     def grad(g, needs):
         return (-g * logits if needs[0] else None,
                 g * (sigmoid(logits) - labels) if needs[1] else None)
-    return emit(op, value, (labels, logits), grad)
+    return apply(op, _sigmoid_xent, (labels, logits), grad, label=name)
+
+
+def _sigmoid_xent(z, x):
+    """The sigmoid cross-entropy of labels ``z`` and logits ``x`` on numpy values."""
+    return np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))
 
 
 @quiet
@@ -42,24 +46,27 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     op = "softmax_cross_entropy_with_logits"
     labels, logits = _pair(op, labels, logits)
     axis = _class_axis(op, axis, logits)
-    loss, backprop = _ks.softmax_xent(labels._value, logits._value, axis)
 
     def grad(g, needs):
         g = reshape(g, logits.shape[:axis] + (1,) + logits.shape[axis + 1:])
         return (-g * log_softmax(logits, axis) if needs[0] else None,
                 g * _xent_backprop(labels, logits, backprop, axis) if needs[1] else None)
-    return emit(op, loss, (labels, logits), grad)
+    loss, backprop = apply_saving(op, lambda z, x: _ks.softmax_xent(z, x, axis),
+                                  (labels, logits), grad, label=name)
+    return loss
 
 
 def _xent_backprop(labels, logits, backprop, axis):
-    """softmax(logits) * sum(labels) - labels, already computed by the forward kernel."""
+    """softmax(logits) * sum(labels) - labels, already computed by the forward kernel
+    (``backprop``), as an op of (labels, logits)."""
 
     def grad(h, needs):
         p = softmax(logits, axis)
         return (reduce_sum(h * p, axis, keepdims=True) - h if needs[0] else None,
                 _softmax_grad(p, h, axis) * reduce_sum(labels, axis, keepdims=True)
                 if needs[1] else None)
-    return emit("softmax_cross_entropy_backprop", backprop, (labels, logits), grad)
+    return apply("softmax_cross_entropy_backprop", _same, (backprop,), grad,
+                 inputs=(labels, logits))
 
 
 @quiet
@@ -70,22 +77,36 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     _require(op, labels, logits)
     logits = check.float_tensor(op, logits, "logits")
     labels = _class_indices(op, labels, logits)
-    loss, backprop = _ks.sparse_xent(labels._value, logits._value)
+    shape = logits.shape
+
+    def xent(indices, values):
+        """The kernel, after the range check it relies on (made on every replay too)."""
+        _check_range(op, indices, shape)
+        return _ks.sparse_xent(indices, values)
 
     def grad(g, needs):
         g = reshape(g, logits.shape[:-1] + (1,))
         return None, g * _sparse_backprop(logits, backprop)
-    return emit(op, loss, (labels, logits), grad)
+    loss, backprop = apply_saving(op, xent, (labels, logits), grad, label=name)
+    return loss
 
 
 def _sparse_backprop(logits, backprop):
-    """softmax(logits) - one_hot(labels), already computed by the forward kernel."""
-    return emit("sparse_softmax_cross_entropy_backprop", backprop, (logits,),
-                lambda h, _: (_softmax_grad(softmax(logits), h, logits.ndim - 1),))
+    """softmax(logits) - one_hot(labels), already computed by the forward kernel
+    (``backprop``), as an op of logits."""
+    return apply("sparse_softmax_cross_entropy_backprop", _same, (backprop,),
+                 lambda h, _: (_softmax_grad(softmax(logits), h, logits.ndim - 1),),
+                 inputs=(logits,))
+
+
+def _same(v):
+    """The array itself: a saved kernel result becomes an op's output."""
+    return v
 
 
 def _class_indices(op, labels, logits):
-    """``labels`` as an integer Tensor of shape logits.shape[:-1], in range."""
+    """``labels`` as an integer Tensor of shape logits.shape[:-1] (the range of its
+    values is checked by the op itself)."""
     labels = check.tensor(op, labels, "labels")
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{op}: labels must be integer class indices, got dtype "
@@ -94,13 +115,16 @@ def _class_indices(op, labels, logits):
     if logits.ndim == 0 or labels.shape != logits.shape[:-1]:
         raise ValueError(f"{op}: labels must have shape logits.shape[:-1]. Received: "
                          f"labels.shape={labels.shape}, logits.shape={logits.shape}")
-    classes = logits.shape[-1]
-    v = labels._value
+    return labels
+
+
+def _check_range(op, v, logits_shape):
+    """Raise ValueError unless every class index in ``v`` lies in [0, classes)."""
+    classes = logits_shape[-1]
     if v.size and (v.min() < 0 or v.max() >= classes):
         bad = v[(v < 0) | (v >= classes)].reshape(-1)[0]
         raise ValueError(f"{op}: label {bad} is out of range; labels must lie in "
-                         f"[0, {classes}) for logits of shape {logits.shape}.")
-    return labels
+                         f"[0, {classes}) for logits of shape {logits_shape}.")
 
 
 def _pair(op, labels, logits):
@@ -136,5 +160,8 @@ def _require(op, labels, logits):
 def l2_loss(t, name=None):
     """sum(t ** 2) / 2, a scalar (weight decay's penalty)."""
     t = check.float_tensor("l2_loss", t, "t")
-    value = np.asarray(np.sum(np.square(t._value)) / 2, dtype=t.dtype)
-    return emit("l2_loss", value, (t,), lambda g, _: (g * t,))
+    return apply("l2_loss", _half_sum_of_squares, (t,), lambda g, _: (g * t,), label=name)
+
+
+def _half_sum_of_squares(v):
+    return np.asarray(np.sum(np.square(v)) / 2, dtype=v.dtype)

@@ -4,9 +4,9 @@ import math
 import numpy as np
 
 from . import _validate as check
-from ._dispatch import TENSOR_TYPES, wrap
+from ._dispatch import TENSOR_TYPES
 from .elementwise import multiply, square
-from .random import _uniform_array
+from .random import _dropout_mask
 from .reduce import reduce_sum
 from .shape import reshape
 
@@ -23,9 +23,7 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     if rate == 0:
         return x
     shape = _noise_shape(op, x, noise_shape)
-    keep = _uniform_array(op, shape, x.dtype, seed) >= rate
-    mask = np.where(keep, 1 / (1 - rate), 0).astype(x.dtype)
-    return multiply(x, wrap(mask))
+    return multiply(x, _dropout_mask(op, shape, x.dtype, seed, rate), name=name)
 
 
 def _rate(op, rate):

@@ -6,8 +6,10 @@ its gradient at 0 is 0) and the spectral norm (an SVD; first derivatives only).
 import numpy as np
 
 from . import elementwise as _ew, reduce as _reduce, _validate as check
-from ._dispatch import TENSOR_TYPES, emit, wrap
+from ._arith import apply_saving
+from ._dispatch import TENSOR_TYPES, apply
 from ._quiet import quiet
+from .comparison import greater
 from .shape import reshape
 
 
@@ -47,7 +49,7 @@ def _is(ord, number):
 def _norm_axes(axis, ndim):
     """Normalised axes and whether they ask for a matrix norm."""
     if type(axis) in TENSOR_TYPES:
-        axis = axis._value.tolist()
+        axis = check.static_value(axis).tolist()
     if axis is None:
         return None, False
     items = check.axis_list("norm", axis, ndim)
@@ -78,13 +80,13 @@ def _check_ord(ord, matrix, x):
 
 def _euclidean(x, axes):
     """sqrt(sum(x**2)) with keepdims; the gradient x / norm is 0 where norm is 0."""
-    v = x._value
-    value = np.sqrt(np.sum(v * v, axis=axes, keepdims=True))
-    positive = wrap(value > 0)
+
+    def euclidean(v):
+        return np.sqrt(np.sum(v * v, axis=axes, keepdims=True))
 
     def grad(g, _):
-        return (g * x / _ew.where(positive, out, 1.0),)
-    out = emit("norm", value, (x,), grad)
+        return (g * x / _ew.where(greater(out, 0), out, 1.0),)
+    out = apply("norm", euclidean, (x,), grad)
     return out
 
 
@@ -103,23 +105,31 @@ def _spectral_norm(x, axes):
     """Largest singular value over the matrix ``axes``, kept as size-1 axes."""
     if x.size == 0:
         raise ValueError(f"norm: ord=2 needs non-empty matrices, got shape {x.shape}.")
-    m = np.moveaxis(x._value, axes, (-2, -1)).astype(np.promote_types(x.dtype, np.float32))
-    bad = ~np.isfinite(m).all(axis=(-2, -1))          # SVD cannot converge: NaN, as TF
-    u, s, vt = np.linalg.svd(np.where(bad[..., None, None], 0, m), full_matrices=False)
-    top = np.where(bad, np.nan, s[..., 0])
-    outer = np.where(bad[..., None, None], np.nan, u[..., :, :1] * vt[..., :1, :])
-    direction = np.moveaxis(outer, (-2, -1), axes).astype(x.dtype)
-    value = np.expand_dims(top, axes).astype(x.dtype, copy=False)
-    return emit("norm", value, (x,), lambda g, _: (_spectral_grad(x, g, direction),))
+    wide = np.promote_types(x.dtype, np.float32)
+
+    def spectral(v):
+        """(largest singular value, u1 v1^T) of each matrix of ``v``, in ``v``'s dtype."""
+        m = np.moveaxis(v, axes, (-2, -1)).astype(wide)
+        bad = ~np.isfinite(m).all(axis=(-2, -1))          # SVD cannot converge: NaN, as TF
+        u, s, vt = np.linalg.svd(np.where(bad[..., None, None], 0, m), full_matrices=False)
+        top = np.where(bad, np.nan, s[..., 0])
+        outer = np.where(bad[..., None, None], np.nan, u[..., :, :1] * vt[..., :1, :])
+        direction = np.moveaxis(outer, (-2, -1), axes).astype(v.dtype)
+        return np.expand_dims(top, axes).astype(v.dtype, copy=False), direction
+
+    out, direction = apply_saving("norm", spectral, (x,),
+                                  lambda g, _: (_spectral_grad(x, g, direction),))
+    return out
 
 
 def _spectral_grad(x, g, direction):
-    """g times u1 v1^T; differentiable in g only (second derivatives raise)."""
+    """g times u1 v1^T (``direction``, saved by the forward); differentiable in g only
+    (second derivatives raise)."""
 
     def grad(h, needs):
         if needs[0]:
             raise NotImplementedError("norm: second derivatives of the matrix 2-norm "
                                       "(ord=2) are not implemented.")
         axes = tuple(k for k, n in enumerate(g.shape) if n == 1 and x.shape[k] != 1)
-        return None, _reduce.reduce_sum(h * wrap(direction), axes, keepdims=True)
-    return emit("norm_grad", g._value * direction, (x, g), grad)
+        return None, _reduce.reduce_sum(h * direction, axes, keepdims=True)
+    return apply("norm_grad", np.multiply, (g, direction), grad, inputs=(x, g))
