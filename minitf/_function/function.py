@@ -16,6 +16,7 @@ from .. import _nest
 from .._context import ctx
 from ..ops import _dispatch
 from ..ops._quiet import enter as _quiet_enter, leave as _quiet_leave
+from ..indexed_slices import IndexedSlices
 from ..tensor import Tensor, _to_array
 from . import graph as _graph
 from .program import Program
@@ -230,6 +231,9 @@ def _placeholders(args, rec, inputs):
         placeholder = rec.placeholder(value)
         inputs.append(rec.slots[id(placeholder)])
         return placeholder
+    if t is IndexedSlices:
+        return _slices(_placeholders(args.values, rec, inputs),
+                       _placeholders(args.indices, rec, inputs), args.dense_shape)
     if t is tuple or t is list:
         return t(_placeholders(a, rec, inputs) for a in args)
     if t is dict:
@@ -240,18 +244,32 @@ def _placeholders(args, rec, inputs):
 
 
 def _output_refs(rec, result):
-    """The program's outputs: a ref for each Tensor leaf of ``result``."""
-    refs = []
+    """The program's outputs: a ref for each Tensor of ``result``."""
+    return [rec.ref(t, "return") for t in _output_tensors(result)]
+
+
+def _output_tensors(result):
+    """The Tensors of ``result``, in order (an IndexedSlices gives values, indices)."""
+    found = []
     for leaf in _nest.flatten(result):
         if type(leaf) is Tensor:
-            refs.append(rec.ref(leaf, "return"))
-    return refs
+            found.append(leaf)
+        elif type(leaf) is IndexedSlices:
+            found += [leaf.values, leaf.indices]
+    return found
+
+
+def _slices(values, indices, dense_shape):
+    """An IndexedSlices of checked parts (no validation: the trace checked them)."""
+    out = _new(IndexedSlices)
+    out._values, out._indices, out._dense_shape = values, indices, dense_shape
+    return out
 
 
 def _record_call(outer, name, concrete, args, kwargs, inner_outputs):
     """Record, in the enclosing trace, a call of a function just traced."""
     leaves = _leaf_tensors((args, kwargs))
-    results = [leaf for leaf in _nest.flatten(concrete._structure) if type(leaf) is Tensor]
+    results = _output_tensors(concrete._structure)
     step = outer.op("call", concrete.program.run, leaves, results, label=name,
                     stateful=concrete.program.stateful, many=True)
     step.body = concrete
@@ -266,7 +284,7 @@ def _call_inside_trace(outer, name, concrete, args, kwargs, arrays):
     finally:
         ctx.recorder = outer_saved
     leaves = _leaf_tensors((args, kwargs))
-    results = [leaf for leaf in _nest.flatten(result) if type(leaf) is Tensor]
+    results = _output_tensors(result)
     step = outer.op("call", concrete.program.run, leaves, results, label=name,
                     stateful=concrete.program.stateful, many=True)
     step.body = concrete
@@ -288,6 +306,8 @@ def _collect(args, found):
         constant = _new(Tensor)
         constant._value = _to_array(args, None, False, "mtf.function")
         found.append(constant)
+    elif t is IndexedSlices:
+        found += [args.values, args.indices]
     elif t is tuple or t is list:
         for a in args:
             _collect(a, found)
@@ -365,16 +385,27 @@ def _packer(structure):
             return out
         return single
     leaves = _nest.flatten(structure)
-    where = [i for i, leaf in enumerate(leaves) if type(leaf) is Tensor]
-    if not where:
+    kinds = [(i, type(leaf)) for i, leaf in enumerate(leaves)
+             if type(leaf) is Tensor or type(leaf) is IndexedSlices]
+    if not kinds:
         return lambda values: structure
 
     def pack(values):
-        filled = list(leaves)
-        for i, value in zip(where, values):
-            out = _new(Tensor)
-            out._value = value
-            filled[i] = out
+        filled, k = list(leaves), 0
+        for i, kind in kinds:
+            if kind is Tensor:
+                filled[i] = _tensor(values[k])
+                k += 1
+            else:
+                filled[i] = _slices(_tensor(values[k]), _tensor(values[k + 1]),
+                                    leaves[i].dense_shape)
+                k += 2
         return _nest.pack_like(structure, filled)
     return pack
+
+
+def _tensor(value):
+    out = _new(Tensor)
+    out._value = value
+    return out
 

@@ -1,7 +1,7 @@
 """The signature a call is traced for, and ``mtf.TensorSpec``.
 
 A call's key lists, in argument order: shape and dtype for each Tensor or numpy
-array, identity for each Variable and other object, the value of each Python
+array (and for the values and indices of an IndexedSlices), identity for each Variable and other object, the value of each Python
 number, string, bool or None, and the structure of lists, tuples and dicts.
 Two calls with equal keys replay one program; a new key traces again (TF's
 rules). The arrays of the Tensor and ndarray leaves are the program's inputs.
@@ -9,6 +9,7 @@ rules). The arrays of the Tensor and ndarray leaves are the program's inputs.
 import numpy as np
 
 from .. import dtypes
+from ..indexed_slices import IndexedSlices
 from ..tensor import Tensor, Variable, _to_array
 
 _VALUE_TYPES = (int, float, bool, str, bytes, complex, type(None))
@@ -34,6 +35,11 @@ def call_key(args, parts, arrays):
         elif t is tuple or t is list:
             parts.append((t, len(a)))
             call_key(a, parts, arrays)
+        elif t is IndexedSlices:
+            values, indices = a.values._value, a.indices._value
+            parts.append((t, values.shape, values.dtype, indices.shape, indices.dtype,
+                          a.dense_shape))
+            arrays += [values, indices]
         elif t is dict:
             keys = sorted(a, key=repr)
             parts.append((dict, tuple(keys)))
