@@ -52,8 +52,11 @@ def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None):
     call) only: a trace records it and replays it on new values. ``grad=None``
     marks an op without a gradient. ``label`` is the user's ``name=``.
     """
-    if len(args) == 1:
+    n = len(args)
+    if n == 1:
         value = fn(args[0]._value)
+    elif n == 2:
+        value = fn(args[0]._value, args[1]._value)
     else:
         value = fn(*[x._value for x in args])
     out = _new(Tensor)
@@ -145,7 +148,7 @@ def _weak(op, s, other):
     if kind is not None:
         return _weak_number(op, s, kind, other, s)
     if isinstance(s, (list, tuple)):
-        return wrap(_to_array(s, other._value.dtype, False, op))
+        return wrap_constant(_to_array(s, other._value.dtype, False, op))
     s = as_tensor(s, op=op)
     if s._value.dtype != other._value.dtype:
         _raise_mixed(op, other, s)

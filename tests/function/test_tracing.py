@@ -372,3 +372,9 @@ def test_initial_values_are_drawn_once_as_eagerly():
     assert [op.type for op in cf.graph.operations] == [
         "Placeholder", "truncated_normal", "affine", "normal", "add"]
     assert [s.op for s in cf.program.steps] == ["affine", "normal", "add"]
+
+
+def test_python_lists_as_operands_are_constants():
+    f = mtf.function(lambda x: mtf.equal(x, [1.0, 2.0]))
+    assert f(f32(1.0, 3.0)).numpy().tolist() == [True, False]
+    assert f(f32(0.0, 2.0)).numpy().tolist() == [False, True]
