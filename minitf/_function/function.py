@@ -338,6 +338,8 @@ class ConcreteFunction:
         token = _quiet_enter()
         try:
             values = run(*arrays)
+        except _REPLAY_ERRORS as e:
+            raise _replay_error(self, e) from e
         finally:
             _quiet_leave(token)
         return self._pack(values)
@@ -374,6 +376,22 @@ class ConcreteFunction:
 
     def __repr__(self):
         return f"<ConcreteFunction {self.name} ({len(self.graph.operations)} ops)>"
+
+
+_REPLAY_ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, FloatingPointError,
+                  OverflowError, ArithmeticError)
+
+
+def _replay_error(concrete, error):
+    """``error`` (raised by numpy or a kernel while replaying) with the function and
+    the op that raised it named, as the eager op's own checks would."""
+    step = concrete.program.failed_step(error)
+    where = f"op {step.scope + (step.label or step.op)!r}" if step else "a step"
+    try:
+        return type(error)(f"mtf.function {concrete.name!r}: {where} failed on this "
+                           f"call's values: {error}")
+    except TypeError:                   # an error type that needs other arguments
+        return error
 
 
 def _packer(structure):

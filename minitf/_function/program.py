@@ -10,7 +10,11 @@ of every effect. ``Program.source`` is the generated code, for the curious.
 """
 import copy
 
+import numpy as np
+
 from ..ops._dispatch import DRAW
+
+FREE_ABOVE = 32 * 1024    # bytes: smaller intermediates live until the call returns
 from .recorder import CONSTANT, SLOT, VARIABLE
 
 
@@ -24,6 +28,7 @@ class Program:
         self.input_slots = list(input_slots)
         self.output_refs = list(output_refs)
         self.name = name
+        self._lines = {}           # file name of a compiled variant -> {line: step}
         self.source, self.run = self._compiled(check=False)
         self._checked_run = None
 
@@ -37,10 +42,22 @@ class Program:
     def _compiled(self, check):
         namespace = {}
         name = _identifier(self.name)
-        source = _source(self.steps, self.input_slots, self.output_refs, namespace, name,
-                         check)
-        exec(compile(source, f"<mtf.function {self.name}>", "exec"), namespace)
+        source, line_steps = _source(self.steps, self.input_slots, self.output_refs,
+                                     namespace, name, check)
+        filename = f"<mtf.function {self.name}{' (checked)' if check else ''}>"
+        self._lines[filename] = line_steps
+        exec(compile(source, filename, "exec"), namespace)
         return source, namespace[name]
+
+    def failed_step(self, error):
+        """The step whose line raised ``error`` (None if it came from elsewhere)."""
+        tb, found = error.__traceback__, None
+        while tb is not None:
+            lines = self._lines.get(tb.tb_frame.f_code.co_filename)
+            if lines is not None:
+                found = lines.get(tb.tb_lineno, found)
+            tb = tb.tb_next
+        return found
 
 
 def folded(steps, output_refs):
@@ -94,12 +111,15 @@ def _feeding(steps, slots):
 
 
 def _source(steps, input_slots, output_refs, namespace, name, check=False):
+    """The program's Python source, and which step each of its lines runs."""
     names = _Names(namespace)
     if check:
         namespace["check_numerics"] = _check_numerics
     params = ", ".join(f"r{s}" for s in input_slots)
-    lines = [f"def {name}({params}):"]
-    for step in steps:
+    lines, line_steps = [f"def {name}({params}):"], {}
+    dying = _freed_after(steps, output_refs)
+    for i, step in enumerate(steps):
+        line_steps[len(lines) + 1] = step
         call = f"{names.bind('f', step.fn)}({', '.join(names.expr(r) for r in step.ins)})"
         if not step.outs:
             lines.append(f"    {call}")
@@ -108,10 +128,33 @@ def _source(steps, input_slots, output_refs, namespace, name, check=False):
         else:
             lines.append(f"    {', '.join(f'r{s}' for s in step.outs)}, = {call}")
         if check and step.outs and not step.many:
+            line_steps[len(lines) + 1] = step
             lines.append(f"    check_numerics({step.scope + step.op!r}, r{step.outs[0]})")
+        if dying.get(i):
+            lines.append(f"    del {', '.join(f'r{s}' for s in dying[i])}")
     outs = "".join(f"{names.expr(r)}, " for r in output_refs)
     lines.append(f"    return ({outs})")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", line_steps
+
+
+def _freed_after(steps, output_refs, min_bytes=FREE_ABOVE):
+    """Step index -> the big slots whose last reader it is: freeing them there lets
+    the allocator reuse their memory within the call instead of faulting in new
+    pages for every intermediate."""
+    size, last = {}, {}
+    for i, step in enumerate(steps):
+        for slot, shape, dtype in zip(step.outs, step.shapes, step.dtypes):
+            size[slot] = int(np.prod(shape)) * getattr(dtype, "itemsize", 0)
+            last[slot] = i
+        for kind, slot in step.ins:
+            if kind == SLOT:
+                last[slot] = i
+    kept = {r[1] for r in output_refs if r[0] == SLOT}
+    dying = {}
+    for slot, i in last.items():
+        if size.get(slot, 0) >= min_bytes and slot not in kept:
+            dying.setdefault(i, []).append(slot)
+    return dying
 
 
 class _Names:

@@ -115,3 +115,14 @@ def test_steps_that_read_only_constants_run_once_at_trace_time():
     for x in ([0.5, 1.5], [2.0, -1.0]):
         np.testing.assert_array_equal(f(mtf.constant(x)).numpy(),
                                       (mtf.tanh(c * 3.0) + mtf.constant(x)).numpy())
+
+
+def test_big_intermediates_are_freed_after_their_last_use():
+    f = mtf.function(lambda x: mtf.reduce_sum(mtf.tanh(x * 2.0) + 1.0))
+    big = f.get_concrete_function(mtf.constant(np.ones(100_000, np.float32)))
+    small = f.get_concrete_function(mtf.constant(np.ones(10, np.float32)))
+    dels = [line.split("del ")[1] for line in big.program.source.splitlines() if "del " in line]
+    assert dels == ["r1", "r2", "r3"]          # each, after the step that reads it last
+    assert "del " not in small.program.source
+    assert float(f(mtf.constant(np.full(100_000, 0.5, np.float32)))) == pytest.approx(
+        100_000 * (np.tanh(1.0) + 1.0), rel=1e-5)

@@ -378,3 +378,12 @@ def test_python_lists_as_operands_are_constants():
     f = mtf.function(lambda x: mtf.equal(x, [1.0, 2.0]))
     assert f(f32(1.0, 3.0)).numpy().tolist() == [True, False]
     assert f(f32(0.0, 2.0)).numpy().tolist() == [False, True]
+
+
+def test_an_error_while_replaying_names_the_function_and_op():
+    f = mtf.function(lambda x, y: mtf.pow(x, y))
+    two = mtf.constant(np.array([2, 3], np.int32))
+    assert f(two, two).numpy().tolist() == [4, 27]
+    with pytest.raises(ValueError, match=r"mtf.function '<lambda>': op 'pow' failed.*"
+                                         r"negative integer powers"):
+        f(two, mtf.constant(np.array([1, -1], np.int32)))
