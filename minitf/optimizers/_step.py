@@ -33,6 +33,14 @@ def run(opt, grads_and_vars, add):
         return _run_checked(opt, pairs, add)
 
 
+def run_validated(opt, pairs):
+    """Apply dense gradient arrays whose pairs a trace validated (no None, no
+    duplicate, numeric, the variables' shapes): a replay of ``apply_gradients``."""
+    pairs = [(_checked_gradient(g, var), var) for g, var in pairs]
+    with _state_lock:
+        _run_checked(opt, pairs, True)
+
+
 def _run_checked(opt, pairs, add):
     opt._ensure_built([v for _, v in pairs])
     pairs = _unaliased(opt, pairs)

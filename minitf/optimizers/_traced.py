@@ -14,20 +14,27 @@ from ..ops._dispatch import as_tensor, wrap_constant
 from ..tensor import Tensor, Variable, _TensorLike
 
 
-def call(rec, op, run, pairs, outputs):
+def call(rec, op, run, pairs, outputs, run_dense=None):
     """Run ``run(pairs)`` now and record it as one "update" step of ``rec``.
 
     ``pairs`` are (value, variable) items (values: Tensors, IndexedSlices, None or
     array-likes); ``outputs`` says whether ``run`` returns (Tensor, variable) pairs.
+    ``run_dense([(array, variable)])``, when given, replays a call whose gradients are
+    all dense: the trace validated them, so it skips the per-call checks.
     """
     pairs = list(pairs)
     if rec.effects == "skip":
         return [] if outputs else None
     plan, inputs = _plan(pairs)
+    if run_dense is not None and all(entry[0] == "dense" for entry in plan):
+        variables = [entry[1] for entry in plan]
 
-    def step(*arrays):
-        result = run(_rebuilt(plan, arrays))
-        return tuple(u._value for u, _ in result) if outputs else None
+        def step(*arrays):
+            run_dense(list(zip(arrays, variables)))
+    else:
+        def step(*arrays):
+            result = run(_rebuilt(plan, arrays))
+            return tuple(u._value for u, _ in result) if outputs else None
 
     if rec.effects == "dry" and outputs:
         raise NotImplementedError(f"{op} inside a branch of mtf.cond or mtf.while_loop "

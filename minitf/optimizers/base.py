@@ -120,7 +120,8 @@ class Optimizer:
         if ctx.recorder is not None:        # inside mtf.function: one recorded step
             _traced.call(ctx.recorder, "apply_gradients",
                          lambda pairs: _step.run(self, pairs, add=True), grads_and_vars,
-                         outputs=False)
+                         outputs=False, run_dense=lambda pairs: _step.run_validated(
+                             self, pairs))
             return self._iterations
         _step.run(self, grads_and_vars, add=True)
         return self._iterations
