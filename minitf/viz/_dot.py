@@ -80,8 +80,10 @@ def _escape_char(match):
 def _html(text):
     """Text for an HTML-like label. graphviz reads ``\\\\`` in it as one backslash
     (and ``\\N``, ``\\G`` as names), so backslashes are doubled; quotes need no
-    escaping in element text."""
-    return html.escape(visible(text).replace("\\", "\\\\"), quote=False)
+    escaping in element text. Text made of ``]`` alone is written as character
+    references: dot would join it with the line after it."""
+    escaped = html.escape(visible(text).replace("\\", "\\\\"), quote=False)
+    return escaped.replace("]", "&#93;") if escaped and not escaped.strip("]") else escaped
 
 
 _escape = _html     # the name tools/render_docs_figures.py uses for its table cells

@@ -10,6 +10,7 @@ import re
 from xml.etree import ElementTree
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import minitf as mtf
@@ -102,3 +103,12 @@ def test_names_that_look_like_dot_syntax_stay_separate_nodes():
     nodes = [g for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
     edges = [g for g in root.iter(f"{SVG}g") if g.get("class") == "edge"]
     assert len(nodes) == 5 and len(edges) == 4     # the root, four variables, no port edges
+
+
+@pytest.mark.parametrize("name", ["]", "]]", "a]", "]a"])
+def test_a_label_of_closing_brackets_renders_on_its_own_line(name):
+    w = mtf.Variable([1.0, 2.0], name=name)
+    with mtf.GradientTape() as tape:
+        y = mtf.reduce_sum(w * w)
+    texts, _ = _svg(mtf.viz.tape_graph(tape, target=y))
+    assert name in texts and "(2,) float32" in texts
