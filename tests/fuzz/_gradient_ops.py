@@ -137,6 +137,28 @@ def _where(b):
     b.add("where", lambda x, y: mtf.where(cond, x, y), pair)
 
 
+# ------------------------------------------------------------ control flow
+
+@entry("cond")
+def _cond(b):
+    """A branch picked by a fixed predicate: x * y, or sin(x) + y."""
+    other = b.operand(b.broadcastable(b.shape(b.cur)), scalar=False)
+    pred = mtf.constant(bool(b.rng.integers(2)))
+    b.add("cond", lambda x, y: mtf.cond(pred, lambda: x * y, lambda: mtf.sin(x) + y),
+          [b.cur, other])
+
+
+@entry("while_loop")
+def _while_loop(b):
+    """0-3 iterations of a = sin(a) * 0.9 + x, from a = x."""
+    trips = int(b.rng.integers(0, 4))
+
+    def loop(x):
+        return mtf.while_loop(lambda i, a: i < trips,
+                              lambda i, a: (i + 1, mtf.sin(a) * 0.9 + x), [0, x])[1]
+    b.add("while_loop", loop, [b.cur])
+
+
 # ------------------------------------------------------------ reductions
 
 def _reduction(name, op, regime=None):

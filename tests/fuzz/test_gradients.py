@@ -35,7 +35,8 @@ NOT_DIFFERENTIABLE = {  # public functions without a gradient, by design or as T
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
     "logical_or", "logical_not", "shape", "size", "rank", "zeros", "ones", "zeros_like",
     "ones_like", "fill", "range", "eye", "linspace", "one_hot", "normal", "uniform",
-    "truncated_normal", "set_seed", "constant", "convert_to_tensor"}
+    "truncated_normal", "set_seed", "constant", "convert_to_tensor",
+    "function", "print"}   # a decorator (differentiable through), and an effect
 
 
 class Builder:
