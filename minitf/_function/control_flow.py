@@ -317,7 +317,7 @@ def _record_loop_gradient(initial, final, history, body, structure, many, source
     """Record the loop on the tapes: its gradient runs the body's gradient program
     backwards over the saved iterations."""
     floats = [i for i, x in enumerate(initial) if x._value.dtype.kind == "f"]
-    inputs = tuple(initial) + tuple(sources)
+    inputs = tuple(sources) + tuple(initial)   # the eager backward pass's order of sums
 
     def rule(upstreams, needs):
         ups = [upstreams[i] if upstreams[i] is not None else wrap_constant(_zeros(final[i]))
@@ -325,7 +325,7 @@ def _record_loop_gradient(initial, final, history, body, structure, many, source
         grads = _loop_gradients(initial, history, body, structure, many, sources, floats,
                                 ups)
         by_var = dict(zip(floats, grads[:len(floats)]))
-        return [by_var.get(i) for i in range(len(initial))] + grads[len(floats):]
+        return grads[len(floats):] + [by_var.get(i) for i in range(len(initial))]
 
     joint = _tape.MultiOutputGrad(rule)
     joint.outputs.extend(final)
@@ -358,7 +358,27 @@ def _loop_gradients(initial, history, body, structure, many, sources, floats, up
     zeros = [(g.shape, g.dtype) for g in grads[len(floats):]]
     run = _reverse_runner(len(floats), len(child.captures), vjp, zeros)
     captured = [x for _, _, x in child.captures]
-    return rec.run_and_record("while_loop_grad", run, [history] + list(ups) + captured)
+    grads = rec.run_and_record("while_loop_grad", run, [history] + list(ups) + captured)
+    _refuse_higher_order(grads, list(initial) + list(sources) + list(ups))
+    return grads
+
+
+def _refuse_higher_order(grads, inputs):
+    """Make differentiating a traced loop's gradient raise instead of giving None
+    (``inputs``: what the gradient depends on, through the saved iterations too)."""
+    if not ctx.tapes:
+        return
+
+    def rule(upstreams, needs):
+        raise NotImplementedError(
+            "Second-order gradients through mtf.while_loop inside mtf.function are not "
+            "supported: differentiate the loop eagerly (outside mtf.function), or unroll "
+            "it with a Python loop over a fixed number of steps.")
+    joint = _tape.MultiOutputGrad(rule)
+    joint.outputs.extend(grads)
+    tracked = tuple(x for x in inputs if isinstance(x, _TensorLike))
+    for g in grads:
+        _tape.record("while_loop_grad", tracked, g, joint)
 
 
 def _reverse_runner(n_floats, n_captures, vjp, zeros):

@@ -213,3 +213,20 @@ def test_where_replays_with_new_conditions_and_gradients():
     _, (gx, gy) = traced(c, x, y)
     np.testing.assert_array_equal(gx.numpy(), np.where(c.numpy(), 2 * x.numpy(), 0))
     np.testing.assert_array_equal(gy.numpy(), np.where(c.numpy(), 0, 3.0))
+
+
+def test_second_order_through_a_traced_while_loop_raises_instead_of_none():
+    @mtf.function
+    def f(x):
+        with mtf.GradientTape() as outer:
+            outer.watch(x)
+            with mtf.GradientTape() as inner:
+                inner.watch(x)
+                y = mtf.while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, a * a), [0, x])[1]
+            g = inner.gradient(y, x)
+        return outer.gradient(g, x)
+
+    with pytest.raises(NotImplementedError, match="Second-order.*while_loop"):
+        f(f32(1.5))
+    eager = f.python_function(f32(1.5))                 # eagerly: 12 x^2 for x^4
+    np.testing.assert_allclose(eager.numpy(), [12 * 1.5 ** 2], rtol=1e-6)

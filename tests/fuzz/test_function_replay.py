@@ -66,7 +66,9 @@ def test_random_chains_replay_like_eager(names, seed):
         b = build(names, seed)
     except Reject:
         reject()
-    fn = chain_and_gradients(b, second=seed % 2 == 0 and b.second)
+    # (second order through a traced while_loop raises: test_control_flow.py)
+    second = seed % 2 == 0 and b.second and "while_loop" not in names
+    fn = chain_and_gradients(b, second)
     try:
         for s in (1, 2):
             fn(*fresh_leaves(b, s))      # new values must be valid eagerly
