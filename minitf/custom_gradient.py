@@ -18,7 +18,7 @@ from . import _nest
 from ._context import ctx
 from .indexed_slices import IndexedSlices
 from .ops import creation
-from .ops._dispatch import as_tensor, emit
+from .ops._dispatch import apply, as_tensor
 from .tape import GradientTape, MultiOutputGrad
 from .tensor import Variable, _TensorLike
 
@@ -71,13 +71,19 @@ def _call(f, args, kwargs):
     inputs = tuple(a for a in flat_args if isinstance(a, _TensorLike)) + tuple(variables)
     joint = MultiOutputGrad(_Backward(f.__name__, grad_fn, flat_args, variables, outputs))
     for y in outputs:
-        joint.outputs.append(emit(f.__name__, _value(y), inputs, joint))
+        value = _copy if type(y) is Variable else _same
+        joint.outputs.append(apply(f.__name__, value, (y,), joint, inputs=inputs))
     return _nest.pack_like(result, joint.outputs)
 
 
-def _value(y):
-    """The array behind an output; a Variable's is copied (it may be assigned)."""
-    return np.array(y._value, copy=True) if type(y) is Variable else y._value
+def _same(value):
+    """An output of ``f`` as the op's output (the trace aliases it)."""
+    return value
+
+
+def _copy(value):
+    """A Variable output's value, copied (the Variable may be assigned later)."""
+    return np.array(value, copy=True)
 
 
 def _accepts_variables(fn):

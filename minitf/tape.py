@@ -347,7 +347,10 @@ def _checked_targets(target, allow_list=True):
 def _upstreams(targets, output_gradients):
     from .ops import creation, _dispatch
     if output_gradients is None:      # seeds need no recording: no op dispatch
-        return [_dispatch.wrap_constant(np.ones_like(t._value)) for t in targets]
+        rec = ctx.recorder
+        return [_dispatch.apply("ones_like", np.ones_like, (t,), any_shape=True)
+                if rec is not None and rec.value_shaped(t)   # its shape may change
+                else _dispatch.wrap_constant(np.ones_like(t._value)) for t in targets]
     given = _nest.flatten(output_gradients)
     if len(given) != len(targets):
         raise ValueError(f"GradientTape.gradient: {len(given)} output_gradients for "

@@ -339,7 +339,10 @@ class ConcreteFunction:
         try:
             values = run(*arrays)
         except _REPLAY_ERRORS as e:
-            raise _replay_error(self, e) from e
+            error = _replay_error(self, e)
+            if error is e:
+                raise
+            raise error from e
         finally:
             _quiet_leave(token)
         return self._pack(values)
@@ -383,13 +386,15 @@ _REPLAY_ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, Floating
 
 
 def _replay_error(concrete, error):
-    """``error`` (raised by numpy or a kernel while replaying) with the function and
-    the op that raised it named, as the eager op's own checks would."""
+    """``error`` (raised by numpy or a kernel while replaying) as the eager op would
+    word it: starting with the op's name, and saying which function replayed it."""
     step = concrete.program.failed_step(error)
-    where = f"op {step.scope + (step.label or step.op)!r}" if step else "a step"
+    op = (step.label or step.op) if step is not None else "a step"
+    if str(error).startswith(op):
+        return error
     try:
-        return type(error)(f"mtf.function {concrete.name!r}: {where} failed on this "
-                           f"call's values: {error}")
+        return type(error)(f"{op}: {error} (replaying mtf.function {concrete.name!r}"
+                           f"{', scope ' + repr(step.scope) if step and step.scope else ''})")
     except TypeError:                   # an error type that needs other arguments
         return error
 

@@ -118,6 +118,8 @@ def _source(steps, input_slots, output_refs, namespace, name, check=False):
     params = ", ".join(f"r{s}" for s in input_slots)
     lines, line_steps = [f"def {name}({params}):"], {}
     dying = _freed_after(steps, output_refs)
+    read_later = {ref[1] for step in steps if not step.any_shape
+                  for ref in step.ins if ref[0] == SLOT}
     for i, step in enumerate(steps):
         line_steps[len(lines) + 1] = step
         call = f"{names.bind('f', step.fn)}({', '.join(names.expr(r) for r in step.ins)})"
@@ -127,6 +129,11 @@ def _source(steps, input_slots, output_refs, namespace, name, check=False):
             lines.append(f"    r{step.outs[0]} = {call}")
         else:
             lines.append(f"    {', '.join(f'r{s}' for s in step.outs)}, = {call}")
+        if step.value_shaped and step.outs[0] in read_later:
+            namespace["check_shape"] = _check_shape
+            line_steps[len(lines) + 1] = step
+            lines.append(f"    check_shape(r{step.outs[0]}, {tuple(step.shapes[0])!r}, "
+                         f"{step.scope + (step.label or step.op)!r})")
         if check and step.outs and not step.many:
             line_steps[len(lines) + 1] = step
             lines.append(f"    check_numerics({step.scope + step.op!r}, r{step.outs[0]})")
@@ -180,6 +187,17 @@ class _Names:
             return f"{self.bind('v', what)}._value"
         assert kind == CONSTANT
         return self.bind("c", what)
+
+
+def _check_shape(value, traced, op):
+    """Refuse a value-shaped result whose shape differs from the traced one: the
+    steps after it were specialised to the traced shape."""
+    if value.shape != traced:
+        raise ValueError(
+            f"{op}: its result has shape {value.shape} on this call but had {traced} when "
+            f"mtf.function traced it, and the ops after it were specialised to that shape. "
+            f"Inside mtf.function, return value-dependent shapes (boolean_mask, where(c), "
+            f"range(n)) or keep their size fixed; else call this code eagerly.")
 
 
 def _check_numerics(op, value):

@@ -21,7 +21,8 @@ class Step:
     """One recorded op: ``outs = fn(*ins)``, with what the graph view shows."""
 
     __slots__ = ("op", "label", "scope", "part", "fn", "ins", "outs", "stateful",
-                 "shapes", "dtypes", "body", "many", "constant")
+                 "shapes", "dtypes", "body", "many", "constant", "value_shaped",
+                 "any_shape")
 
     def __init__(self, op, label, scope, part, fn, ins, outs, stateful, values):
         self.op, self.label, self.scope, self.part = op, label, scope, part
@@ -31,6 +32,8 @@ class Step:
         self.body = None       # sub-programs of control flow (cond, while_loop)
         self.many = len(outs) != 1   # fn returns a tuple of outputs
         self.constant = None         # the value, when the step reads only constants
+        self.value_shaped = False    # its output shape depends on input values
+        self.any_shape = False       # its fn works for inputs of any shape
 
 
 class Recorder:
@@ -59,6 +62,7 @@ class Recorder:
         self.captured = []       # what a branch reads from outside: Tensors, Variables
         self.folded = set()      # slots of steps that read only constants
         self.init_slots = set()  # slots used as Variables' initial values
+        self.shape_follows = set()  # slots computed from a value-shaped step's output
         self.part = "forward" if parent is None else parent.part
         self.scope_base = ctx.scope
         self.scopes = {}         # name scope -> times entered (TF's blah, blah_1)
@@ -129,6 +133,11 @@ class Recorder:
             self.unknown.add(id(tensor))
             self.keep.append(tensor)
 
+    def value_shaped(self, x):
+        """Whether ``x``'s shape may depend on values: computed from the output of a
+        step whose shape does."""
+        return self.slots.get(id(x)) in self.shape_follows
+
     def is_live(self, x):
         """Whether ``x`` changes from call to call (an input, a result, a Variable)."""
         if type(x) is Variable:
@@ -153,6 +162,8 @@ class Recorder:
         step = Step(op, label, self._scope(), self.part, fn, ins, outs, stateful,
                     [y._value for y in outputs])
         step.many = many or len(outs) != 1
+        if any(kind == SLOT and what in self.shape_follows for kind, what in ins):
+            self.shape_follows.update(outs)
         if not (stateful or step.many) and all(
                 kind == CONSTANT or kind == SLOT and what in self.folded for kind, what in ins):
             step.constant = outputs[0]._value     # same on every call: computed once

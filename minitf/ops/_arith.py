@@ -1,21 +1,16 @@
 """Operand rules shared by the arithmetic ops: dtypes, bools, NaN-aware picks.
 
 ``arithmetic_pair`` applies TensorFlow's dtype rules (``operands``) and refuses
-bools; the ops then call ``_dispatch.binary_op``. ``bind_scalars``, ``fixed``,
-``quiet_apply`` and ``apply_saving`` help ops record themselves with
-``_dispatch.apply`` (Python scalar operands, numpy warnings, kernels with a
-second result the gradient reuses).
+bools; the ops then call ``_dispatch.binary_op``. ``bind_scalars``, ``fixed`` and
+``quiet_apply`` help ops record themselves with ``_dispatch.apply`` (Python
+scalar operands, numpy warnings).
 """
 import numpy as np
 
-from .. import tape as _tape
-from .._context import ctx
-from ..tensor import Tensor
-from . import _dispatch, _quiet, _validate as check
+from . import _quiet, _validate as check
 from ._dispatch import TENSOR_TYPES, apply, shape_of, wrap_constant
 
 _BOOL = np.dtype(bool)
-_new = object.__new__
 
 
 def arithmetic_pair(op, x, y):
@@ -97,17 +92,3 @@ def quiet_apply(op, fn, args, grad=None, saves=True, label=None):
         _quiet.leave(token)
 
 
-def apply_saving(op, fn, args, grad, label=None):
-    """``apply`` for a kernel that also computes what its gradient reuses: ``fn``
-    returns ``(value, saved)``. Returns both as Tensors; only ``value`` is the op's
-    output on the tapes (with ``grad``), ``saved`` is for ``grad`` to read."""
-    value, extra = fn(*[x._value for x in args])
-    out, saved = _new(Tensor), _new(Tensor)
-    out._value, saved._value = value, extra
-    if ctx.tapes:
-        _tape.record(op, args, out, grad)
-    if ctx.recorder is not None:
-        ctx.recorder.op(op, fn, args, (out, saved), label)
-    if _dispatch.numerics_check is not None:
-        _dispatch.numerics_check(op, value)
-    return out, saved

@@ -44,13 +44,17 @@ def wrap_constant(value):
     return out
 
 
-def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None):
+def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None,
+          value_shaped=False, any_shape=False):
     """The op's output ``fn(*values of args)``: recorded on the active tapes (with
     ``grad`` and the tape ``inputs``, ``args`` unless given) and in a trace.
 
     ``fn`` must compute from the arrays it is given (and constants fixed before the
     call) only: a trace records it and replays it on new values. ``grad=None``
     marks an op without a gradient. ``label`` is the user's ``name=``.
+    ``value_shaped``: the output's shape depends on input values (``boolean_mask``);
+    a replay checks it where a later step was specialised to the traced shape, that
+    is unless every step reading it says ``any_shape`` (its ``fn`` fixes no shape).
     """
     n = len(args)
     if n == 1:
@@ -64,10 +68,33 @@ def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None):
     if grad is not None and ctx.tapes:
         _tape.record(op, args if inputs is None else inputs, out, grad, saves)
     if ctx.recorder is not None:
-        ctx.recorder.op(op, fn, args, (out,), label)
+        step = ctx.recorder.op(op, fn, args, (out,), label)
+        step.value_shaped, step.any_shape = value_shaped, any_shape
+        if value_shaped:
+            ctx.recorder.shape_follows.add(step.outs[0])
     if numerics_check is not None:
         numerics_check(op, value)
     return out
+
+
+def apply_with_aux(op, fn, args, grad=None, inputs=None, saves=True, label=None):
+    """``apply`` for a ``fn`` that returns a tuple of arrays: one Tensor each, from one
+    trace step. Only the first is the op's output on the tapes (with ``grad``); the
+    others are values its gradient rule reads (argmax, saved statistics)."""
+    values = fn(args[0]._value) if len(args) == 1 else fn(*[x._value for x in args])
+    outs = []
+    for value in values:
+        out = _new(Tensor)
+        out._value = value
+        outs.append(out)
+    outs = tuple(outs)
+    if grad is not None and ctx.tapes:
+        _tape.record(op, args if inputs is None else inputs, outs[0], grad, saves)
+    if ctx.recorder is not None:
+        ctx.recorder.op(op, fn, args, outs, label, many=True)
+    if numerics_check is not None:
+        numerics_check(op, values[0])
+    return outs
 
 
 DRAW = "draw"   # the stateful kind of a random draw (see minitf/_function/program.py)

@@ -13,7 +13,8 @@ import operator
 import numpy as np
 
 from .. import dtypes
-from ._dispatch import TENSOR_TYPES, as_tensor, operands, wrap
+from .._context import ctx
+from ._dispatch import TENSOR_TYPES, as_tensor, operands, wrap_constant
 
 SUPPORTED = frozenset((dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int32,
                        dtypes.int64, dtypes.bool_))
@@ -48,6 +49,13 @@ def _renamed(op, what, value, error):
                f"{received(what, value)}")
 
 
+def op_error(error, replacement):
+    """``replacement`` for an ``error`` that numpy raised inside an op, but ``error``
+    itself if it is check_numerics' verdict on the op's output."""
+    from ..debugging import NumericsError
+    return error if isinstance(error, NumericsError) else replacement
+
+
 # ---------------------------------------------------------------- tensors
 
 def tensor(op, x, what="x"):
@@ -66,7 +74,7 @@ def _supported(op, what, x, t):
     dtype = t._value.dtype
     if not dtype.isnative:
         dtype = dtype.newbyteorder("=")
-        t = wrap(t._value.astype(dtype))
+        t = wrap_constant(t._value.astype(dtype))
     if dtype not in SUPPORTED:
         raise TypeError(f"{op}: {what} has dtype {dtype}, which minitf does not support "
                         f"(float16/32/64, int32/64, bool). {received(what, x)}")
@@ -106,6 +114,18 @@ def tensor_list(op, values, what="values"):
     return list(values)
 
 
+def static_value(x, how="index"):
+    """The array of Tensor ``x`` given as a hyperparameter (a shape, axes, a size).
+
+    Ops use it as Python values, so while ``mtf.function`` traces, a Tensor that
+    changes from call to call (an input, an op's result, a Variable) raises instead
+    of being baked into the trace.
+    """
+    if ctx.recorder is not None:
+        ctx.recorder.check_python_use(x, how)
+    return x._value
+
+
 # ---------------------------------------------------------------- integers
 
 def _is_bool(value):
@@ -140,7 +160,7 @@ def integer(op, what, value, low=None, high=None):
 def _int_items(op, what, value):
     """An int, a sequence of ints or a 0/1-D integer array/Tensor, as a list of ints."""
     if type(value) in TENSOR_TYPES:
-        value = value._value
+        value = static_value(value)
     if isinstance(value, (np.ndarray, np.generic)):
         if value.dtype.kind not in "iu" and not (value.size == 0 and value.ndim == 1):
             raise TypeError(f"{op}: {what} must hold ints, got dtype {value.dtype}. "
@@ -264,7 +284,7 @@ def as_real(value):
     if _is_bool(value):
         return None
     if type(value) in TENSOR_TYPES:
-        value = value._value
+        value = static_value(value, "float")
     if isinstance(value, (np.ndarray, np.generic)):
         if value.ndim or value.dtype.kind not in "iuf":
             return None

@@ -14,13 +14,14 @@ separate pass; its bias gradient is the sum of g over images, rows and columns.
 Empty operands (no images, rows, columns or channels) give zeros of the right
 shape without calling a kernel: every sum in them is empty.
 """
+import functools
 import math
 
 import numpy as np
 
 from ..kernels import conv as _k
 from . import _validate as check
-from ._dispatch import TENSOR_TYPES, as_tensor, emit, unbroadcast
+from ._dispatch import TENSOR_TYPES, apply, as_tensor, unbroadcast
 from ._quiet import quietly
 from ._window import check_format, check_image, plan, spatial_pair
 
@@ -91,63 +92,95 @@ def _filters(op, x, filters):
 def _conv(x, w, geom, b=None):
     """conv2d (+ bias ``b``) on validated operands with a fixed window geometry."""
     shape = (x.shape[0], geom[8], geom[9], w.shape[3])
-    bias, cols = None if b is None else b._value, None
+    cols = None
     if _empty(x.shape, w.shape, geom):
-        value = np.zeros(shape, x.dtype)
-        if bias is not None:
-            value += bias
+        forward = functools.partial(_no_conv, shape)
     else:
-        cols = _k.columns_worth_keeping(x._value, w.shape[3], geom)
-        out = quietly(_k.conv_forward, x._value, _matrix(w), geom, bias, cols)
-        value = out.reshape(shape).astype(x.dtype, copy=False)
+        cols = _columns(x, w.shape[3], geom)
+        forward = functools.partial(_conv_value, shape, geom, b is not None)
+    inputs = (x, w) if b is None else (x, w, b)
 
     def grad(g, needs):
         grads = (_input_grad(w, g, x.shape, geom) if needs[0] else None,
                  _filter_grad(x, g, w.shape, geom, cols) if needs[1] else None)
         return grads if b is None else grads + (unbroadcast(g, b.shape) if needs[2] else None,)
-    if b is None:
-        return emit("conv2d", value, (x, w), grad)
-    return emit("conv2d_bias", value, (x, w, b), grad)
+    args = inputs if cols is None else inputs + (cols,)
+    return apply("conv2d" if b is None else "conv2d_bias", forward, args, grad,
+                 inputs=inputs)
+
+
+def _no_conv(shape, x, w, bias=None):
+    """The output of a convolution with an empty sum: zeros (plus the bias)."""
+    value = np.zeros(shape, x.dtype)
+    if bias is not None:
+        value += bias
+    return value
+
+
+def _conv_value(shape, geom, has_bias, x, w, *rest):
+    """The forward kernel: im2col(x) @ W (+ bias); ``rest``: the bias if ``has_bias``,
+    then im2col(x) if the forward keeps it for the filter gradient."""
+    bias = rest[0] if has_bias else None
+    cols = rest[-1] if len(rest) > has_bias else None
+    out = quietly(_k.conv_forward, x, w.reshape(-1, shape[3]), geom, bias, cols)
+    return out.reshape(shape).astype(x.dtype, copy=False)
+
+
+def _columns(x, out_channels, geom):
+    """im2col(x) as an op of its own when the kernel keeps it (its size is at most the
+    output's: a first layer), so the forward and the filter gradient share it; else None."""
+    if geom[0] * geom[1] * x.shape[3] > out_channels or _k._is_pointwise(x.shape, geom):
+        return None
+    return apply("im2col", functools.partial(_im2col, geom), (x,))
+
+
+def _im2col(geom, x):
+    return _k.im2col(x, geom)
 
 
 def _input_grad(w, g, image_shape, geom):
     """d conv / d input: col2im(g @ W.T)."""
     if _empty(image_shape, w.shape, geom):
-        value = np.zeros(image_shape, g.dtype)
+        value = functools.partial(_zeros_like_grad, image_shape)
     else:
-        value = quietly(_k.conv_input_grad, _rows(g), _matrix(w), image_shape, geom)
-        value = value.astype(g.dtype, copy=False)
+        value = functools.partial(_input_grad_value, image_shape, geom)
 
     def grad(h, needs):
         return (_filter_grad(h, g, w.shape, geom) if needs[0] else None,
                 _conv(h, w, geom) if needs[1] else None)
-    return emit("conv2d_backprop_input", value, (w, g), grad)
+    return apply("conv2d_backprop_input", value, (w, g), grad)
+
+
+def _input_grad_value(image_shape, geom, w, g):
+    rows = g.reshape(-1, g.shape[3])
+    value = quietly(_k.conv_input_grad, rows, w.reshape(-1, w.shape[3]), image_shape, geom)
+    return value.astype(g.dtype, copy=False)
 
 
 def _filter_grad(x, g, filter_shape, geom, cols=None):
     """d conv / d filters: im2col(x).T @ g (``cols``: im2col(x) kept by the forward)."""
     if _empty(x.shape, filter_shape, geom):
-        value = np.zeros(filter_shape, g.dtype)
+        value = functools.partial(_zeros_like_grad, filter_shape)
     else:
-        value = quietly(_k.conv_filter_grad, x._value, _rows(g), geom, cols)
-        value = value.reshape(filter_shape).astype(g.dtype, copy=False)
+        value = functools.partial(_filter_grad_value, filter_shape, geom)
 
     def grad(h, needs):
         return (_input_grad(h, g, x.shape, geom) if needs[0] else None,
                 _conv(x, h, geom) if needs[1] else None)
-    return emit("conv2d_backprop_filter", value, (x, g), grad)
+    args = (x, g) if cols is None else (x, g, cols)
+    return apply("conv2d_backprop_filter", value, args, grad, inputs=(x, g))
+
+
+def _filter_grad_value(filter_shape, geom, x, g, cols=None):
+    value = quietly(_k.conv_filter_grad, x, g.reshape(-1, g.shape[3]), geom, cols)
+    return value.reshape(filter_shape).astype(g.dtype, copy=False)
+
+
+def _zeros_like_grad(shape, operand, g, cols=None):
+    """A gradient of the convolution with an empty sum: zeros of ``shape``, g's dtype."""
+    return np.zeros(shape, g.dtype)
 
 
 def _empty(image_shape, filter_shape, geom):
     """Whether any sum of the convolution is empty or it has no outputs."""
     return math.prod(image_shape) * math.prod(filter_shape) * geom[8] * geom[9] == 0
-
-
-def _matrix(w):
-    """Filters [kh, kw, c, oc] as a (kh * kw * c, oc) matrix."""
-    return w._value.reshape(-1, w.shape[3])
-
-
-def _rows(g):
-    """An output gradient [n, oh, ow, oc] as (n * oh * ow, oc) rows."""
-    return g._value.reshape(-1, g.shape[3])

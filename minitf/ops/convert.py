@@ -10,12 +10,23 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Variable, _to_array
-from ._dispatch import TENSOR_TYPES, wrap
+from . import _validate as check
+from ._dispatch import TENSOR_TYPES, apply, wrap_constant
 
 
 def constant(value, dtype=None, shape=None, name=None):
-    """A new Tensor holding a copy of ``value``; a scalar fills ``shape``."""
+    """A new Tensor holding a copy of ``value``; a scalar fills ``shape``. A Tensor
+    ``value`` is read by a recorded op (a trace copies its value on every call)."""
     dtype = dtypes.as_dtype(dtype, "constant")
+    if type(value) in TENSOR_TYPES:
+        dims = None if shape is None else _shape("constant", shape)
+        return apply("constant", lambda a: _constant_array(a, dtype, dims), (value,),
+                     label=name)
+    return wrap_constant(_constant_array(value, dtype, shape))
+
+
+def _constant_array(value, dtype, shape):
+    """A copy of ``value`` as an array of ``dtype``, filled or reshaped to ``shape``."""
     array = _to_array(value, dtype, True, "constant")
     if shape is not None:
         shape = _shape("constant", shape)
@@ -26,7 +37,7 @@ def constant(value, dtype=None, shape=None, name=None):
         else:
             raise ValueError(f"constant: a value of shape {array.shape} "
                              f"({array.size} elements) cannot fill shape {shape}.")
-    return wrap(array)
+    return array
 
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
@@ -44,15 +55,15 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
         return convert_to_tensor(value._densify(), dtype)
     if dtype is None and hint is not None and not isinstance(value, np.ndarray):
         try:
-            return wrap(_to_array(value, hint, True, op))
+            return wrap_constant(_to_array(value, hint, True, op))
         except TypeError:
             pass
-    return wrap(_to_array(value, dtype, True, op))
+    return wrap_constant(_to_array(value, dtype, True, op))
 
 
 def _shape(op, shape):
     """``shape`` (an int, a sequence or a 1-D integer array) as a tuple of ints >= 0."""
-    raw = shape._value if type(shape) in TENSOR_TYPES else shape
+    raw = check.static_value(shape) if type(shape) in TENSOR_TYPES else shape
     items = np.asarray(raw, dtype=object)
     if items.ndim > 1 or not all(_is_int(n) for n in items.flat):
         raise TypeError(f"{op}: shape must be an int or a list of ints. "

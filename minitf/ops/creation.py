@@ -1,34 +1,42 @@
-"""Tensors made from shapes and values: zeros, ones, fill, range, eye, ... (no gradient)."""
+"""Tensors made from shapes and values: zeros, ones, fill, range, eye, ... (no gradient).
+
+Shapes are static (a traced Tensor as a shape raises while tracing), so a result
+that depends only on them and on Python values is a constant of a trace; one that
+reads a Tensor's values (fill's value, range and linspace bounds, one_hot indices)
+is a recorded op computing from them.
+"""
 import math
 
 import numpy as np
 
 from .. import dtypes
 from . import _validate as check
-from ._dispatch import wrap
+from ._dispatch import TENSOR_TYPES, apply, wrap_constant
 from ._quiet import quiet
 
 
 def zeros(shape, dtype=dtypes.float32, name=None):
     """A tensor of zeros."""
-    return wrap(np.zeros(check.shape("zeros", shape), check.dtype("zeros", dtype)))
+    return wrap_constant(np.zeros(check.shape("zeros", shape), check.dtype("zeros", dtype)))
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
     """A tensor of ones."""
-    return wrap(np.ones(check.shape("ones", shape), check.dtype("ones", dtype)))
+    return wrap_constant(np.ones(check.shape("ones", shape), check.dtype("ones", dtype)))
 
 
 def zeros_like(input, dtype=None, name=None):
     """Zeros with the shape (and, by default, dtype) of ``input``."""
     x = check.tensor("zeros_like", input, "input")
-    return wrap(np.zeros(x.shape, check.dtype("zeros_like", dtype, optional=True) or x.dtype))
+    return wrap_constant(np.zeros(x.shape, check.dtype("zeros_like", dtype, optional=True)
+                                  or x.dtype))
 
 
 def ones_like(input, dtype=None, name=None):
     """Ones with the shape (and, by default, dtype) of ``input``."""
     x = check.tensor("ones_like", input, "input")
-    return wrap(np.ones(x.shape, check.dtype("ones_like", dtype, optional=True) or x.dtype))
+    return wrap_constant(np.ones(x.shape, check.dtype("ones_like", dtype, optional=True)
+                                 or x.dtype))
 
 
 def fill(dims, value, name=None):
@@ -38,7 +46,10 @@ def fill(dims, value, name=None):
     if v.ndim != 0:
         raise ValueError(f"fill: value must be a scalar, got shape {v.shape}. "
                          f"{check.received('value', value)}")
-    return wrap(np.full(shape, v._value, v.dtype))
+    dtype = v.dtype
+    if type(value) in TENSOR_TYPES:
+        return apply("fill", lambda a: np.full(shape, a, dtype), (v,), label=name)
+    return wrap_constant(np.full(shape, v._value, dtype))
 
 
 _RANGE_ORDER = (dtypes.int32, dtypes.int64, dtypes.float16, dtypes.float32, dtypes.float64)
@@ -60,12 +71,17 @@ def range(start, limit=None, delta=1, dtype=None, name=None):
     given = check.dtype("range", dtype, allowed=_RANGE_ORDER, optional=True)
     args = [_range_arg(a, what, given) for a, what in zip((start, limit, delta), names)]
     dtype = given or max((a.dtype for a in args), key=_RANGE_ORDER.index)
-    lo, hi, step = (dtypes.cast_array(a._value, dtype, f"range {what}")[()]
-                    for a, what in zip(args, names))
-    n = _range_length(lo, hi, step, dtype)
-    if dtype.kind == "f":
-        return wrap(np.arange(n, dtype=dtype) * step + lo)
-    return wrap((np.arange(n, dtype=np.int64) * int(step) + int(lo)).astype(dtype))
+
+    def values(*bounds):
+        lo, hi, step = (dtypes.cast_array(a, dtype, f"range {what}")[()]
+                        for a, what in zip(bounds, names))
+        n = _range_length(lo, hi, step, dtype)
+        if dtype.kind == "f":
+            return np.arange(n, dtype=dtype) * step + lo
+        return (np.arange(n, dtype=np.int64) * int(step) + int(lo)).astype(dtype)
+    if any(type(a) in TENSOR_TYPES for a in (start, limit, delta)):
+        return apply("range", values, args, label=name, value_shaped=True)
+    return wrap_constant(values(*[a._value for a in args]))
 
 
 def _range_arg(value, what, dtype):
@@ -76,7 +92,7 @@ def _range_arg(value, what, dtype):
             raise TypeError(f"range: cannot convert the float {what} {value!r} to {dtype} "
                             f"without losing the fraction. {check.received(what, value)}")
         if dtype.kind == "f" or np.iinfo(dtype).min <= value <= np.iinfo(dtype).max:
-            return wrap(np.asarray(value, dtype))
+            return wrap_constant(np.asarray(value, dtype))
     t = check.tensor("range", value, what)
     if t.ndim != 0 or t.dtype not in _RANGE_ORDER:
         raise TypeError(f"range: start, limit and delta must be int or float scalars. "
@@ -115,8 +131,8 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
     check.shape("eye", batch + (rows, cols), "num_rows, num_columns and batch_shape")
     matrix = np.eye(rows, cols, dtype=check.dtype("eye", dtype))
     if batch_shape is None:
-        return wrap(matrix)
-    return wrap(np.array(np.broadcast_to(matrix, batch + matrix.shape)))
+        return wrap_constant(matrix)
+    return wrap_constant(np.array(np.broadcast_to(matrix, batch + matrix.shape)))
 
 
 @quiet
@@ -146,9 +162,13 @@ def linspace(start, stop, num, name=None, axis=0):
                          f"cannot be broadcast together.") from None
     a = check.axis(op, axis, len(base) + 1)
     check.shape(op, base + (n,), "num")
-    value = np.linspace(lo._value.astype(np.float64), hi._value.astype(np.float64), n,
-                        axis=a)
-    return wrap(value.astype(dtype))
+
+    def values(low, high):
+        return np.linspace(low.astype(np.float64), high.astype(np.float64), n,
+                           axis=a).astype(dtype)
+    if type(start) in TENSOR_TYPES or type(stop) in TENSOR_TYPES:
+        return apply(op, values, (lo, hi), label=name)
+    return wrap_constant(values(lo._value, hi._value))
 
 
 @quiet
@@ -168,14 +188,18 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     dtype = _one_hot_dtype(on_value, off_value, dtype)
     a = check.axis(op, -1 if axis is None else axis, index.ndim + 1, rank=index.ndim)
     check.shape(op, index.shape + (depth,), "depth")
-    on, off = (dtypes.cast_array(check.tensor(op, v if v is not None else d, what)._value,
-                                 dtype, f"one_hot {what}")
+    on, off = (check.tensor(op, v if v is not None else d, what)
                for v, d, what in ((on_value, 1, "on_value"), (off_value, 0, "off_value")))
     if on.ndim or off.ndim:
         raise ValueError(f"one_hot: on_value and off_value must be scalars. Received "
                          f"shapes {on.shape} and {off.shape}.")
-    hot = index._value[..., None] == np.arange(depth)
-    return wrap(np.moveaxis(np.where(hot, on, off).astype(dtype, copy=False), -1, a))
+
+    def hot(index, on, off):
+        on = dtypes.cast_array(on, dtype, "one_hot on_value")
+        off = dtypes.cast_array(off, dtype, "one_hot off_value")
+        picked = np.where(index[..., None] == np.arange(depth), on, off)
+        return np.moveaxis(picked.astype(dtype, copy=False), -1, a)
+    return apply(op, hot, (index, on, off), label=name)
 
 
 def _one_hot_dtype(on_value, off_value, dtype):

@@ -302,7 +302,7 @@ def where(condition, x=None, y=None, name=None):
         raise TypeError(f"where: condition must be bool, got {cond.dtype}. "
                         f"{check.received('condition', condition)}")
     if x is None and y is None:
-        return apply("where", _true_coordinates, (cond,), label=name)
+        return apply("where", _true_coordinates, (cond,), label=name, value_shaped=True)
     if x is None or y is None:
         raise ValueError(f"where: give both x and y, or neither. Received: "
                          f"x={'None' if x is None else 'a value'}, "

@@ -4,14 +4,17 @@ Every gradient scatters back into zeros of the input's shape. Advanced
 (integer or boolean) keys may repeat elements, so their backward is a
 scatter-*add* (a numba kernel). Reading whole rows (``gather`` on axis 0,
 ``x[int_array]``) returns an ``IndexedSlices`` gradient instead of a dense one.
+
+Index Tensors are op inputs: their values are read (and range-checked) when the
+op runs, so a traced function replays them for new indices.
 """
 import numpy as np
 
 from ..indexed_slices import IndexedSlices
 from ..kernels import scatter
 from . import _validate as check
-from ._dispatch import TENSOR_TYPES, emit, wrap
-from .shape import _strided, reshape
+from ._dispatch import TENSOR_TYPES, apply, wrap_constant
+from .shape import DYNAMIC, _strided, index_value, key_filler, reshape
 
 _BASIC = frozenset((int, slice, type(None), type(Ellipsis)))
 
@@ -21,18 +24,30 @@ _BASIC = frozenset((int, slice, type(None), type(Ellipsis)))
 def getitem(x, key):
     """``x[key]`` with numpy semantics: ints, slices, None, ..., int arrays, masks."""
     x = check.tensor("getitem", x)
-    if not _is_basic(key):
-        index = (tuple(_key_item(x, key, k) for k in key) if type(key) is tuple
-                 else _key_item(x, key, key))
-        if type(index) is np.ndarray and index.dtype.kind in "iu" and x.ndim:
-            return _getitem_rows(x, index, key)
-        if not _is_basic(index):
-            return _advanced("getitem", x, index, key)
-        key = index
+    if _is_basic(key):
+        return _basic_getitem(x, key)
+    single = type(key) is not tuple
+    items = [_key_item(x, key, k) for k in ((key,) if single else key)]
+    if single and _is_index_array(items[0]) and x.ndim:
+        return _getitem_rows(x, items[0], key)
+    dynamic = tuple(k for k in items if type(k) in TENSOR_TYPES)
+    index = tuple(DYNAMIC if type(k) in TENSOR_TYPES else k for k in items)
+    if single and not dynamic:
+        index = index[0]
+    if dynamic and all(type(k) in _BASIC or _is_int_scalar(k) for k in items):
+        return _strided("getitem", x, index, dynamic)
+    if _is_basic(index):
+        return _basic_getitem(x, index)
+    return _advanced("getitem", x, index, dynamic, key)
+
+
+def _basic_getitem(x, key):
+    """``x[key]`` for a basic key without Tensors (its errors depend on shapes only)."""
     try:
         return _strided("getitem", x, key)
     except (IndexError, TypeError, ValueError, OverflowError) as e:
-        raise _key_error(x, key, e) from None
+        raise check.op_error(e, IndexError(f"getitem: invalid key {key!r} for a tensor of "
+                                           f"shape {x.shape} ({e}).")) from None
 
 
 def _is_basic(key):
@@ -40,23 +55,39 @@ def _is_basic(key):
     return type(key) in _BASIC or type(key) is tuple and all(type(k) in _BASIC for k in key)
 
 
+def _is_index_array(k):
+    """Whether a key entry is an integer array or Tensor of rank >= 1."""
+    array = k._value if type(k) in TENSOR_TYPES else k
+    return type(array) is np.ndarray and array.dtype.kind in "iu" and array.ndim > 0
+
+
+def _is_int_scalar(k):
+    """Whether a key entry is a 0-d integer Tensor (an int read when the op runs)."""
+    return type(k) in TENSOR_TYPES and k._value.ndim == 0 and k._value.dtype.kind in "iu"
+
+
 def _getitem_rows(x, index, key):
     """``x[int_array]``: whole rows, negative indices wrapped, IndexedSlices gradient."""
+    index = index if type(index) in TENSOR_TYPES else wrap_constant(index)
     try:
-        index = _in_range("getitem", index, x.shape[0], 0)
+        return _take_rows("getitem", x, index, allow_negative=True)
     except IndexError as e:
         raise IndexError(f"{e} Received: key={key!r} for a tensor of shape "
                          f"{x.shape}.") from None
-    return _take_rows("getitem", x, index)
 
 
 def _key_item(x, key, k):
-    """One entry of a key with Tensors, lists and numpy scalars made numpy-ready."""
+    """One entry of a key with lists and numpy scalars made numpy-ready; Tensors stay
+    (their values are read when the op runs)."""
     if type(k) in _BASIC:
         return k
     if type(k) in TENSOR_TYPES:
-        k = k._value
-    elif isinstance(k, list):
+        if k._value.dtype.kind not in "iub":
+            raise IndexError(f"getitem: index arrays must be integer or bool, got "
+                             f"{k._value.dtype} in key {key!r} for a tensor of shape "
+                             f"{x.shape}.")
+        return k
+    if isinstance(k, list):
         try:
             k = np.asarray(k) if k else np.zeros(0, np.intp)
         except ValueError:         # ragged nested lists
@@ -71,22 +102,36 @@ def _key_item(x, key, k):
     return k
 
 
-def _key_error(x, key, error):
-    return IndexError(f"getitem: invalid key {key!r} for a tensor of shape {x.shape} "
-                      f"({error}).")
+def _advanced(op, x, index, dynamic=(), key=None, label=None):
+    """``x[index]`` for a key with integer arrays or masks; duplicates are summed back.
 
+    ``dynamic`` holds the index Tensors standing at the ``DYNAMIC`` entries of
+    ``index`` (a tuple then). Errors show ``key`` (the key as given) if it holds no
+    Tensors, else the key filled in."""
+    shape, size = x._value.shape, x._value.size
+    if dynamic:
+        fill = key_filler(index, dynamic)
 
-def _advanced(op, x, index, key):
-    """``x[index]`` for a key with integer arrays or masks; duplicates are summed back."""
-    try:
-        value = x._value[index]
-    except (IndexError, TypeError, ValueError, OverflowError) as e:
-        raise _key_error(x, key, e) from None
+        def value(v, *arrays):
+            return index_value(fill(arrays), v)
+
+        def positions(*arrays):
+            return np.arange(size).reshape(shape)[fill(arrays)]
+    else:
+        def value(v):
+            return index_value(index, v, key)
+
+        def positions():
+            return np.arange(size).reshape(shape)[index]
+
+    masked = any(t._value.dtype.kind == "b" for t in dynamic)   # counts trues
 
     def grad(g, _):
-        positions = np.arange(x.size).reshape(x.shape)[index]
-        return (_scatter_flat(g, positions, x.shape),)
-    return emit(op, value, (x,), grad, saves=False)
+        where = (apply(op + "_positions", positions, dynamic, value_shaped=masked)
+                 if dynamic else wrap_constant(positions()))
+        return (_scatter_flat(g, where, shape),)
+    return apply(op, value, (x,) + dynamic, grad, inputs=(x,), saves=False, label=label,
+                 value_shaped=masked)
 
 
 # ---------------------------------------------------------------- gather
@@ -105,16 +150,22 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
                          f"batch_dims={batch_dims!r}")
     if x.ndim == 0:
         raise ValueError("gather: params must have rank >= 1, got a scalar.")
-    index = _int_array("gather", indices)
+    index = _index_tensor("gather", indices)
     a = check.axis("gather", 0 if axis is None else axis, x.ndim)
-    index = _in_range("gather", index, x.shape[a], a, allow_negative=False)
     if a == 0:
-        return _take_rows("gather", x, index)
+        return _take_rows("gather", x, index, label=name)
+    shape, n = x._value.shape, x._value.shape[a]
+
+    def checked(i):
+        return _in_range("gather", i, n, a, allow_negative=False)
 
     def grad(g, _):
-        positions = np.take(np.arange(x.size).reshape(x.shape), index, axis=a)
-        return (_scatter_flat(g, positions, x.shape),)
-    return emit("gather", np.take(x._value, index, axis=a), (x,), grad, saves=False)
+        grid = np.arange(x.size).reshape(shape)
+        positions = apply("gather_positions", lambda i: np.take(grid, checked(i), axis=a),
+                          (index,))
+        return (_scatter_flat(g, positions, shape),)
+    return apply("gather", lambda v, i: np.take(v, checked(i), axis=a), (x, index), grad,
+                 inputs=(x,), saves=False, label=name)
 
 
 def gather_nd(params, indices, batch_dims=0, name=None):
@@ -127,17 +178,31 @@ def gather_nd(params, indices, batch_dims=0, name=None):
     if check.integer("gather_nd", "batch_dims", batch_dims) != 0:
         raise ValueError(f"gather_nd: only batch_dims=0 is supported. Received: "
                          f"batch_dims={batch_dims!r}")
-    index = _int_array("gather_nd", indices)
-    if index.ndim == 0 or index.shape[-1] > x.ndim:
-        raise ValueError(f"gather_nd: indices of shape {index.shape} need a last axis "
+    index = _index_tensor("gather_nd", indices)
+    index_shape = index._value.shape
+    if len(index_shape) == 0 or index_shape[-1] > x.ndim:
+        raise ValueError(f"gather_nd: indices of shape {index_shape} need a last axis "
                          f"of at most {x.ndim} coordinates for params of shape {x.shape}.")
+    shape = x._value.shape
+
+    def positions(i):
+        return _nd_positions(i, shape)
+
+    def grad(g, _):
+        return (_scatter_flat(g, apply("gather_nd_positions", positions, (index,)), shape),)
+    return apply("gather_nd", lambda v, i: np.reshape(v, -1)[positions(i)], (x, index), grad,
+                 inputs=(x,), saves=False, label=name)
+
+
+def _nd_positions(index, shape):
+    """The flat positions in an array of ``shape`` of the coordinates in ``index``'s
+    last axis (range-checked)."""
     m = index.shape[-1]
     for i in range(m):
-        _in_range("gather_nd", index[..., i], x.shape[i], i, allow_negative=False)
-    grid = np.arange(x.size).reshape(x.shape)
-    positions = (grid[tuple(np.moveaxis(index, -1, 0))] if m else
-                 np.broadcast_to(grid, index.shape[:-1] + x.shape))
-    return _take_flat("gather_nd", x, positions)
+        _in_range("gather_nd", index[..., i], shape[i], i, allow_negative=False)
+    grid = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+    return (grid[tuple(np.moveaxis(index, -1, 0))] if m else
+            np.broadcast_to(grid, index.shape[:-1] + shape))
 
 
 def boolean_mask(tensor, mask, axis=None, name=None):
@@ -155,63 +220,84 @@ def boolean_mask(tensor, mask, axis=None, name=None):
     if m.ndim == 0 or x.shape[a:a + m.ndim] != m.shape:
         raise ValueError(f"boolean_mask: mask of shape {m.shape} does not match axes "
                          f"{a}..{a + m.ndim - 1} of the tensor of shape {x.shape}.")
-    key = (slice(None),) * a + (m._value,)
-    return _advanced("boolean_mask", x, key, key)
+    key = (slice(None),) * a + (DYNAMIC,)
+    return _advanced("boolean_mask", x, key, (m,), label=name)
 
 
 # ------------------------------------------- row and flat primitives
 
-def _take_rows(op, x, index):
-    """``x[index]`` for valid non-negative row indices; gradient: IndexedSlices."""
-    rows = wrap(index.reshape(-1).astype(np.int64, copy=False))
+def _take_rows(op, x, index, allow_negative=False, label=None):
+    """``x[index]`` for an integer Tensor ``index`` of rows (range-checked when the op
+    runs, negatives wrapped if allowed); gradient: IndexedSlices."""
+    n = x._value.shape[0]
 
     def grad(g, _):
+        flat = apply(op + "_rows", lambda i: _in_range(op, i, n, 0, allow_negative).reshape(
+            -1).astype(np.int64, copy=False), (index,))
         if index.ndim != 1:
             g = reshape(g, (index.size,) + x.shape[1:])
-        return (IndexedSlices._unchecked(g, rows, x.shape),)
-    return emit(op, np.take(x._value, index, axis=0), (x,), grad, saves=False)
+        return (IndexedSlices._unchecked(g, flat, x.shape),)
+    return apply(op, lambda v, i: np.take(v, _in_range(op, i, n, 0, allow_negative), axis=0),
+                 (x, index), grad, inputs=(x,), saves=False, label=label)
 
 
 def scatter_rows(values, indices, n_rows):
     """Zeros of shape ``(n_rows,) + values.shape[1:]`` with row ``values[k]`` added at
     ``indices[k]``: how an ``IndexedSlices`` densifies (duplicates summed)."""
     v = check.tensor("scatter_rows", values, "values")
-    index = _in_range("scatter_rows", _int_array("scatter_rows", indices), n_rows, 0,
-                      allow_negative=False)
-    if v.ndim == 0 or index.shape != v.shape[:1]:
+    index = _index_tensor("scatter_rows", indices)
+    n_rows = int(n_rows)
+    if v.ndim == 0 or index._value.shape != v.shape[:1]:
         raise ValueError(f"scatter_rows: values of shape {v.shape} need one row per index "
-                         f"({index.size} indices).")
-    dense = scatter.scatter_add_rows(v._value, index, int(n_rows))
-    return emit("scatter_rows", dense, (v,), lambda g, _: (_take_rows("gather", g, index),),
-                saves=False)
+                         f"({index._value.size} indices).")
+
+    def scattered(a, i):
+        if i.shape != a.shape[:1]:       # shapes a trace fixed may change on replay
+            raise ValueError(f"scatter_rows: values of shape {a.shape} need one row per "
+                             f"index ({i.size} indices).")
+        rows = _in_range("scatter_rows", i, n_rows, 0, allow_negative=False)
+        return scatter.scatter_add_rows(a, rows, n_rows)
+    return apply("scatter_rows", scattered, (v, index),
+                 lambda g, _: (_take_rows("gather", g, index),), inputs=(v,), saves=False)
 
 
 def _scatter_flat(g, positions, shape):
-    """Zeros of ``shape`` with ``g``'s elements added at flat ``positions``."""
+    """Zeros of ``shape`` with ``g``'s elements added at flat ``positions`` (a Tensor)."""
     size = int(np.prod(shape, dtype=np.int64))
-    dense = scatter.scatter_add_flat(g._value, positions, size).reshape(shape)
-    return emit("scatter_flat", dense, (g,), lambda h, _: (_take_flat("gather", h, positions),),
-                saves=False)
+
+    def scattered(v, p):
+        if v.size != p.size:   # the kernel does not bounds-check: refuse, never read past v
+            raise ValueError(f"scatter_flat: {v.size} values for {p.size} positions.")
+        return scatter.scatter_add_flat(v, p, size).reshape(shape)
+    return apply("scatter_flat", scattered, (g, positions),
+                 lambda h, _: (_take_flat("gather", h, positions),), inputs=(g,), saves=False,
+                 any_shape=True)
 
 
 def _take_flat(op, x, positions):
-    """Flat elements of ``x`` at ``positions`` (shaped like them); adjoint of _scatter_flat."""
-    value = np.reshape(x._value, -1)[positions]
-    return emit(op, value, (x,), lambda g, _: (_scatter_flat(g, positions, x.shape),),
-                saves=False)
+    """Flat elements of ``x`` at ``positions`` (a Tensor; shaped like it); the adjoint of
+    ``_scatter_flat``."""
+    shape = x._value.shape
+    return apply(op, _flat_at, (x, positions),
+                 lambda g, _: (_scatter_flat(g, positions, shape),), inputs=(x,), saves=False)
+
+
+def _flat_at(v, positions):
+    return np.reshape(v, -1)[positions]
 
 
 # ------------------------------------------------------------ helpers
 
-def _int_array(op, indices):
-    """``indices`` as an integer numpy array, else TypeError."""
+def _index_tensor(op, indices):
+    """``indices`` as an integer Tensor, else TypeError."""
     if isinstance(indices, list) and not indices:
-        return np.zeros(0, np.int64)
-    index = check.tensor(op, indices, "indices")._value
-    if index.dtype.kind not in "iu":
-        if index.size == 0:
-            return index.astype(np.int64)
-        raise TypeError(f"{op}: indices must be integers, got {index.dtype}. "
+        return wrap_constant(np.zeros(0, np.int64))
+    index = check.tensor(op, indices, "indices")
+    dtype = index._value.dtype
+    if dtype.kind not in "iu":
+        if index._value.size == 0:
+            return wrap_constant(np.zeros(index._value.shape, np.int64))
+        raise TypeError(f"{op}: indices must be integers, got {dtype}. "
                         f"{check.received('indices', indices)}")
     return index
 

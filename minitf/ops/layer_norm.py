@@ -7,10 +7,11 @@ with these gradient ops again, so every order of derivative is recorded: the
 second-order rule of d/dx is the closed form in ``_grad_x_of_x``, the higher
 orders differentiate that.
 """
+import functools
 import math
 
 from ..kernels import layer_norm as _k
-from ._dispatch import emit
+from ._dispatch import apply, apply_with_aux
 from .elementwise import rsqrt, square
 from .reduce import reduce_mean, reduce_sum
 from .shape import broadcast_to
@@ -43,33 +44,50 @@ def layer_norm(x, scale, offset, n_axes, eps):
     the Tensor ``x``; ``scale`` and ``offset`` (Tensors of those axes' shape, or None
     for 1 and 0) are checked by the caller."""
     norm = _Norm(x.shape, n_axes, eps)
-    value, norm.mean, norm.rstd = _k.forward(
-        x._value, None if scale is None else scale._value,
-        None if offset is None else offset._value, norm.size, eps)
-    params = tuple(t for t in (scale, offset) if t is not None)
+    if scale is None and offset is not None:
+        forward, params = functools.partial(_forward_shift, norm.size, eps), (offset,)
+    else:
+        forward = functools.partial(_forward, norm.size, eps)
+        params = () if scale is None else (scale,) if offset is None else (scale, offset)
 
     def grad(g, needs):
         want_scale = scale is not None and needs[1]
         want_offset = offset is not None and needs[-1]
-        dx, dscale, doffset = _k.backward(
-            x._value, None if scale is None else scale._value, g._value, norm.mean,
-            norm.rstd, norm.size, params=want_scale or want_offset)
-        grads = [_grad_x(norm, x, scale, g, dx) if needs[0] else None]
+        dx, dscale, doffset = _gradients(norm, x, scale, g, want_scale or want_offset,
+                                         needs[0])
+        grads = [dx]
         if scale is not None:
             grads.append(_grad_scale(norm, x, g, dscale) if want_scale else None)
         if offset is not None:
             grads.append(_grad_offset(norm, g, doffset) if want_offset else None)
         return tuple(grads)
-    return emit("layer_norm", value, (x,) + params, grad)
+    y, norm.mean, norm.rstd = apply_with_aux("layer_norm", forward, (x,) + params, grad)
+    return y
 
 
-def _grad_x(norm, x, scale, g, value=None):
+def _forward(size, eps, x, scale=None, offset=None):
+    """(y, mean, rstd): the forward kernel."""
+    return _k.forward(x, scale, offset, size, eps)
+
+
+def _forward_shift(size, eps, x, offset):
+    return _k.forward(x, None, offset, size, eps)
+
+
+def _grad_x(norm, x, scale, g):
     """d/dx of layer_norm for upstream g: rstd * (v - mean(v) - xhat * mean(v xhat)),
     v = g * scale (scale None: 1); linear in g and in scale."""
-    if value is None:
-        value, _, _ = _k.backward(x._value, None if scale is None else scale._value,
-                                  g._value, norm.mean, norm.rstd, norm.size, params=False)
+    return _gradients(norm, x, scale, g)[0]
+
+
+def _gradients(norm, x, scale, g, params=False, wanted=True):
+    """(dx, dscale, doffset) from one backward kernel call: dx as in ``_grad_x``
+    (None unless ``wanted``), the other two the flat sums over the leading axes
+    (None unless ``params``)."""
     inputs = (x, g) if scale is None else (x, scale, g)
+    count = 3 if params else 1
+    backward = functools.partial(_backward if scale is not None else _backward_unscaled,
+                                 norm.size, count)
 
     def rule(h, needs):
         # The map g -> dx is self-adjoint up to the scale: its transpose applied to
@@ -81,7 +99,20 @@ def _grad_x(norm, x, scale, g, value=None):
         grads.append((unscaled if scale is None else unscaled * scale)
                      if needs[-1] else None)
         return tuple(grads)
-    return emit("layer_norm_grad", value, inputs, rule)
+    outs = apply_with_aux("layer_norm_grad", backward, inputs + (norm.mean, norm.rstd),
+                          rule if wanted else None, inputs=inputs)
+    if not wanted:
+        outs = (None,) + outs[1:]
+    return outs if params else outs + (None, None)
+
+
+def _backward(size, count, x, scale, g, mean, rstd):
+    """The backward kernel's (dx, dscale, doffset), the first ``count`` of them."""
+    return _k.backward(x, scale, g, mean, rstd, size, params=count > 1)[:count]
+
+
+def _backward_unscaled(size, count, x, g, mean, rstd):
+    return _k.backward(x, None, g, mean, rstd, size, params=count > 1)[:count]
 
 
 def _grad_x_of_x(norm, x, scale, g, h):
@@ -104,11 +135,13 @@ def _grad_scale(norm, x, g, value):
     def rule(h, needs):
         return (_grad_x(norm, x, None, g * h) if needs[0] else None,
                 norm.xhat(x) * h if needs[1] else None)
-    return emit("layer_norm_grad_scale", value.reshape(x.shape[len(norm.lead):]),
-                (x, g), rule)
+    shape = x.shape[len(norm.lead):]
+    return apply("layer_norm_grad_scale", lambda v: v.reshape(shape), (value,), rule,
+                 inputs=(x, g))
 
 
 def _grad_offset(norm, g, value):
     """d/d offset: the sum of g over the leading axes."""
-    return emit("layer_norm_grad_offset", value.reshape(g.shape[len(norm.lead):]), (g,),
-                lambda h, _: (broadcast_to(h, g.shape),), saves=False)
+    shape = g.shape[len(norm.lead):]
+    return apply("layer_norm_grad_offset", lambda v: v.reshape(shape), (value,),
+                 lambda h, _: (broadcast_to(h, g.shape),), inputs=(g,), saves=False)

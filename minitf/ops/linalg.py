@@ -11,8 +11,8 @@ import string
 import numpy as np
 
 from . import _validate as check, reduce as _reduce
-from ._dispatch import TENSOR_TYPES, emit, unbroadcast
-from ._quiet import quietly
+from ._dispatch import TENSOR_TYPES, apply, unbroadcast
+from ._quiet import enter as _quiet_enter, leave as _quiet_leave
 from .shape import broadcast_to, reshape
 
 
@@ -42,45 +42,57 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if output_type is not None and check.dtype("matmul", output_type, "output_type") != av.dtype:
         raise TypeError(f"matmul: output_type must be None or the input dtype "
                         f"{av.dtype}. Received: output_type={output_type!r}")
-    return _product(a, b, ta, tb)
+    return _product(a, b, ta, tb, name)
 
 
-def _product(a, b, ta, tb):
+def _product(a, b, ta, tb, label=None):
     """``a @ b`` (either transposed) of two Tensors of one float or int dtype and rank
     >= 2, checked by the caller: the path of the gradient rules, with no argument
     checks. A rank > 2 ``a`` times a matrix is one 2-D product."""
-    av, bv = a._value, b._value
-    if bv.ndim == 2 and av.ndim > 2 and not ta:
-        return _matmul_rows(a, b, tb)
-    try:
-        value = quietly(np.matmul, av.swapaxes(-1, -2) if ta else av,
-                        bv.swapaxes(-1, -2) if tb else bv)
-    except ValueError:
-        raise ValueError(_matmul_mismatch(av.shape, bv.shape, ta, tb)) from None
+    if b._value.ndim == 2 and a._value.ndim > 2 and not ta:
+        return _matmul_rows(a, b, tb, label)
 
     def grad(g, needs):
         ga = gb = None
         if needs[0]:
             ga = _product(b, g, tb, True) if ta else _product(g, b, False, not tb)
-            ga = unbroadcast(ga, av.shape)
+            ga = unbroadcast(ga, a.shape)
         if needs[1]:
             gb = _product(g, a, True, ta) if tb else _product(a, g, not ta, False)
-            gb = unbroadcast(gb, bv.shape)
+            gb = unbroadcast(gb, b.shape)
         return ga, gb
-    return emit("matmul", value, (a, b), grad)
+    token = _quiet_enter()
+    try:
+        return apply("matmul", _MATMUL[ta][tb], (a, b), grad, label=label)
+    except ValueError as e:
+        raise check.op_error(e, ValueError(_matmul_mismatch(a.shape, b.shape, ta, tb))) from None
+    finally:
+        _quiet_leave(token)
 
 
-def _matmul_rows(a, b, tb):
+def _swapped(x):
+    return x.swapaxes(-1, -2)
+
+
+# np.matmul of a and b, each with its last two axes swapped or not: [ta][tb]
+_MATMUL = ((np.matmul, lambda a, b: np.matmul(a, _swapped(b))),
+           (lambda a, b: np.matmul(_swapped(a), b),
+            lambda a, b: np.matmul(_swapped(a), _swapped(b))))
+
+
+def _matmul_rows(a, b, tb, label=None):
     """``a @ b`` for ``a`` of rank > 2 and a matrix ``b``: the rows of all of ``a``'s
     matrices times ``b`` as one 2-D product (one GEMM instead of one per batch entry,
     and ``b``'s gradient without a batch of products to sum)."""
-    av, bv = a._value, b._value
-    k, n = av.shape[-1], bv.shape[1 if tb else 0]
+    a_shape, b_shape = a._value.shape, b._value.shape
+    k, n = a_shape[-1], b_shape[1 if tb else 0]
     if k != n:
-        raise ValueError(_matmul_mismatch(av.shape, bv.shape, False, tb))
-    lead, rows = av.shape[:-1], math.prod(av.shape[:-1])
-    flat = av.reshape(rows, k)
-    value = quietly(np.matmul, flat, bv.T if tb else bv)
+        raise ValueError(_matmul_mismatch(a_shape, b_shape, False, tb))
+    rows = math.prod(a_shape[:-1])
+    out_shape = a_shape[:-1] + (b_shape[0 if tb else 1],)
+
+    def product(av, bv):
+        return np.matmul(av.reshape(rows, k), bv.T if tb else bv).reshape(out_shape)
 
     def grad(g, needs):
         ga = _product(g, b, False, not tb) if needs[0] else None
@@ -89,7 +101,11 @@ def _matmul_rows(a, b, tb):
             g2, a2 = reshape(g, (rows, g.shape[-1])), reshape(a, (rows, k))
             gb = _product(g2, a2, True, False) if tb else _product(a2, g2, True, False)
         return ga, gb
-    return emit("matmul", value.reshape(lead + value.shape[-1:]), (a, b), grad)
+    token = _quiet_enter()
+    try:
+        return apply("matmul", product, (a, b), grad, label=label)
+    finally:
+        _quiet_leave(token)
 
 
 def affine(x, w, b):
@@ -97,20 +113,30 @@ def affine(x, w, b):
     one node on the tape and one rule for all three gradients. ``x`` is a float
     Tensor of rank >= 2 whose last axis matches ``w`` ([in, out]); ``b`` is [out];
     one dtype, checked by the caller."""
-    xv, wv = x._value, w._value
-    rows = xv if xv.ndim == 2 else xv.reshape(-1, xv.shape[-1])
-    value = quietly(_affine_value, rows, wv, b._value)
+    x_shape, w_shape, b_shape = x._value.shape, w._value.shape, b._value.shape
+    flat = len(x_shape) == 2
+    rows_shape = x_shape if flat else (math.prod(x_shape[:-1]), x_shape[-1])
+    value_shape = (rows_shape[0], w_shape[1])
+    out_shape = x_shape[:-1] + w_shape[1:]
 
     def grad(g, needs):
-        g2 = g if g._value.ndim == 2 else reshape(g, value.shape)
+        g2 = g if g._value.ndim == 2 else reshape(g, value_shape)
         gx = _product(g, w, False, True) if needs[0] else None
         gw = gb = None
         if needs[1]:
-            gw = _product(x if xv.ndim == 2 else reshape(x, rows.shape), g2, True, False)
+            gw = _product(x if flat else reshape(x, rows_shape), g2, True, False)
         if needs[2]:
-            gb = _reduce.sum_to(g2, b._value.shape)
+            gb = _reduce.sum_to(g2, b_shape)
         return gx, gw, gb
-    return emit("affine", value.reshape(xv.shape[:-1] + wv.shape[1:]), (x, w, b), grad)
+
+    def value(xv, wv, bv):
+        return _affine_value(xv if flat else xv.reshape(-1, x_shape[-1]), wv, bv).reshape(
+            out_shape)
+    token = _quiet_enter()
+    try:
+        return apply("affine", value, (x, w, b), grad)
+    finally:
+        _quiet_leave(token)
 
 
 def _affine_value(rows, w, b):
@@ -164,14 +190,14 @@ def einsum(equation, *inputs, **kwargs):
     of size-1 axes. A subscript repeated within one operand (trace, diagonal)
     is rejected with ``ValueError``: write it with explicit ops instead.
     """
-    kwargs.pop("name", None)
+    name = kwargs.pop("name", None)
     if kwargs:
         raise TypeError(f"einsum: unexpected keyword arguments {sorted(kwargs)}.")
     if not isinstance(equation, str):
         raise TypeError(f"einsum: equation must be a string. Received: {equation!r}")
     tensors = _same_dtype("einsum", inputs)
     terms, out = _parse_einsum(equation, tuple(t.shape for t in tensors))
-    return _einsum(terms, out, tensors)
+    return _einsum(terms, out, tensors, name)
 
 
 def _same_dtype(op, inputs):
@@ -188,16 +214,20 @@ def _same_dtype(op, inputs):
     return tensors
 
 
-def _einsum(terms, out, tensors):
+def _einsum(terms, out, tensors, label=None):
     """einsum on parsed subscripts (a tuple; no ellipsis, no repeats), recorded."""
     equation = ",".join(terms) + "->" + out
     plan = _einsum_plan(terms, tuple(t.shape for t in tensors))
-    value = quietly(_contract, equation, plan, *[t._value for t in tensors])
 
     def grad(g, needs):
         return tuple(_einsum_operand_grad(terms, out, tensors, i, g) if need else None
                      for i, need in enumerate(needs))
-    return emit("einsum", value, tuple(tensors), grad)
+    token = _quiet_enter()
+    try:
+        return apply("einsum", functools.partial(_contract, equation, plan), tuple(tensors),
+                     grad, label=label)
+    finally:
+        _quiet_leave(token)
 
 
 def _contract(equation, plan, *arrays):
@@ -316,14 +346,14 @@ def tensordot(a, b, axes, name=None):
                  for j in range(b.ndim))
     out = ("".join(c for k, c in enumerate(ta) if k not in axes_a)
            + "".join(c for k, c in enumerate(tb) if k not in axes_b))
-    return _einsum((ta, tb), out, [a, b])
+    return _einsum((ta, tb), out, [a, b], name)
 
 
 def _tensordot_axes(a, b, axes):
     """``axes`` as two equally long lists of non-negative, distinct axes."""
     op = "tensordot"
     if type(axes) in TENSOR_TYPES:
-        axes = axes._value.tolist()
+        axes = check.static_value(axes).tolist()
     if not isinstance(axes, (list, tuple, np.ndarray)) or getattr(axes, "ndim", 1) == 0:
         n = check.integer(op, "axes", axes, low=0)
         if n > min(a.ndim, b.ndim):

@@ -9,8 +9,7 @@ import numpy as np
 
 from ..kernels import softmax as _ks
 from . import _validate as check
-from ._arith import apply_saving
-from ._dispatch import TENSOR_TYPES, apply, as_tensor
+from ._dispatch import TENSOR_TYPES, apply, apply_with_aux, as_tensor
 from ._quiet import quiet
 from .activations import _class_axis, _softmax_grad, log_softmax, softmax
 from .elementwise import sigmoid
@@ -51,7 +50,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
         g = reshape(g, logits.shape[:axis] + (1,) + logits.shape[axis + 1:])
         return (-g * log_softmax(logits, axis) if needs[0] else None,
                 g * _xent_backprop(labels, logits, backprop, axis) if needs[1] else None)
-    loss, backprop = apply_saving(op, lambda z, x: _ks.softmax_xent(z, x, axis),
+    loss, backprop = apply_with_aux(op, lambda z, x: _ks.softmax_xent(z, x, axis),
                                   (labels, logits), grad, label=name)
     return loss
 
@@ -87,7 +86,7 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     def grad(g, needs):
         g = reshape(g, logits.shape[:-1] + (1,))
         return None, g * _sparse_backprop(logits, backprop)
-    loss, backprop = apply_saving(op, xent, (labels, logits), grad, label=name)
+    loss, backprop = apply_with_aux(op, xent, (labels, logits), grad, label=name)
     return loss
 
 

@@ -6,8 +6,7 @@ its gradient at 0 is 0) and the spectral norm (an SVD; first derivatives only).
 import numpy as np
 
 from . import elementwise as _ew, reduce as _reduce, _validate as check
-from ._arith import apply_saving
-from ._dispatch import TENSOR_TYPES, apply
+from ._dispatch import TENSOR_TYPES, apply, apply_with_aux
 from ._quiet import quiet
 from .comparison import greater
 from .shape import reshape
@@ -117,7 +116,7 @@ def _spectral_norm(x, axes):
         direction = np.moveaxis(outer, (-2, -1), axes).astype(v.dtype)
         return np.expand_dims(top, axes).astype(v.dtype, copy=False), direction
 
-    out, direction = apply_saving("norm", spectral, (x,),
+    out, direction = apply_with_aux("norm", spectral, (x,),
                                   lambda g, _: (_spectral_grad(x, g, direction),))
     return out
 

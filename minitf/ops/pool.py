@@ -5,10 +5,13 @@ whose own gradient is the forward-direction map again: max pooling scatters to
 the positions of the maxima and gathers back from them; average pooling
 spreads each gradient over its window and averages back. Every order is exact.
 """
+import functools
+
 from ..kernels import pool as _k
 from . import _validate as check
-from ._dispatch import emit
+from ._dispatch import apply, apply_with_aux
 from ._window import check_format, check_image, plan, spatial_pair
+
 
 
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
@@ -23,21 +26,27 @@ def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
         raise TypeError(f"{op}: input must hold numbers, got dtype {x.dtype}. "
                         f"{check.received('input', input)}")
     geom = _geometry(op, x, ksize, strides, padding, data_format)
-    value, argmax = _k.max_pool(x._value, geom)
-    return emit(op, value, (x,), lambda g, _: (_scatter(g, argmax, x.shape),),
-                saves=False)
+    out, argmax = apply_with_aux(op, functools.partial(_k.max_pool, geom=geom), (x,),
+                                 lambda g, _: (_scatter(g, argmax, x.shape),),
+                                 saves=False, label=name)
+    return out
 
 
 def _scatter(g, argmax, shape):
-    """max_pool2d's backward: each g summed into the input position of its max."""
-    return emit("max_pool2d_grad", _k.scatter_add(g._value, argmax, shape), (g,),
-                lambda h, _: (_gather(h, argmax),), saves=False)
+    """max_pool2d's backward: each g summed into the input position of its max
+    (``argmax``: the Tensor of flat input positions the forward found)."""
+    return apply("max_pool2d_grad", lambda v, where: _k.scatter_add(v, where, shape),
+                 (g, argmax), lambda h, _: (_gather(h, argmax),), inputs=(g,), saves=False)
 
 
 def _gather(h, argmax):
     """The transpose of ``_scatter``: h read at the positions of the maxima."""
-    return emit("max_pool2d_grad_grad", h._value.reshape(-1)[argmax], (h,),
-                lambda k, _: (_scatter(k, argmax, h.shape),), saves=False)
+    return apply("max_pool2d_grad_grad", _read_at, (h, argmax),
+                 lambda k, _: (_scatter(k, argmax, h.shape),), inputs=(h,), saves=False)
+
+
+def _read_at(values, where):
+    return values.reshape(-1)[where]
 
 
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
@@ -45,18 +54,19 @@ def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
     op = "avg_pool2d"
     x = check.float_tensor(op, input, "input")
     geom = _geometry(op, x, ksize, strides, padding, data_format)
-    return _avg_pool(x, geom)
+    return _avg_pool(x, geom, name)
 
 
-def _avg_pool(x, geom):
-    return emit("avg_pool2d", _k.avg_pool(x._value, geom), (x,),
-                lambda g, _: (_avg_pool_grad(g, x.shape, geom),), saves=False)
+def _avg_pool(x, geom, label=None):
+    return apply("avg_pool2d", functools.partial(_k.avg_pool, geom=geom), (x,),
+                 lambda g, _: (_avg_pool_grad(g, x.shape, geom),), saves=False, label=label)
 
 
 def _avg_pool_grad(g, image_shape, geom):
     """avg_pool2d's backward: each g spread evenly over its window's in-image elements."""
-    return emit("avg_pool2d_grad", _k.avg_pool_grad(g._value, image_shape, geom), (g,),
-                lambda h, _: (_avg_pool(h, geom),), saves=False)
+    return apply("avg_pool2d_grad",
+                 functools.partial(_k.avg_pool_grad, image_shape=image_shape, geom=geom),
+                 (g,), lambda h, _: (_avg_pool(h, geom),), saves=False)
 
 
 def _geometry(op, x, ksize, strides, padding, data_format):

@@ -11,6 +11,8 @@ op's ``seed=``, as in TensorFlow 2 eager:
   calls with the same pair continue it, and ``set_seed`` restarts every stream.
 
 So a program that sets the same seeds draws the same numbers, call for call.
+Under ``mtf.function`` each draw is a stateful step that a replay runs again by
+the same rules, so N calls of a traced function draw what N eager calls draw.
 The seed state is shared by all threads and guarded by one lock; unseeded draws
 use a generator of the calling thread.
 """
@@ -20,7 +22,7 @@ import numpy as np
 
 from .. import dtypes
 from . import _validate as check
-from ._dispatch import TENSOR_TYPES, as_tensor, wrap
+from ._dispatch import TENSOR_TYPES, apply_stateful, as_tensor
 from ._quiet import quiet
 
 _DEFAULT_GLOBAL_SEED = 87654321
@@ -50,9 +52,9 @@ def set_seed(seed):
         _state.streams.clear()
 
 
-def _draw(op, seed, fn):
-    """``fn(generator)`` on the generator TensorFlow's seed rules pick for this call."""
-    seed = None if seed is None else _check_seed(op, seed)
+def _draw(seed, fn):
+    """``fn(generator)`` on the generator TensorFlow's seed rules pick for this call
+    (``seed``: a checked op seed or None). Replays call it again, as eager calls do."""
     with _state.lock:
         global_seed = _state.global_seed
         if seed is None and global_seed is None:
@@ -73,6 +75,10 @@ def _draw(op, seed, fn):
     return fn(generator)
 
 
+def _op_seed(op, seed):
+    return None if seed is None else _check_seed(op, seed)
+
+
 def _generator(global_seed, op_seed, kind):
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(
         [global_seed, op_seed, kind])))
@@ -90,8 +96,11 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=No
     op = "normal"
     shape, dtype = _spec(op, shape, dtype)
     mean, stddev = _param(op, "mean", mean, dtype), _param(op, "stddev", stddev, dtype)
-    z = _draw(op, seed, lambda g: g.standard_normal(shape, _draw_dtype(dtype)))
-    return _affine(op, z, mean, stddev, dtype)
+    seed = _op_seed(op, seed)
+
+    def draw(g):
+        return g.standard_normal(shape, _draw_dtype(dtype))
+    return _affine(op, seed, draw, mean, stddev, dtype, shape, name)
 
 
 @quiet
@@ -101,6 +110,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
     op = "truncated_normal"
     shape, dtype = _spec(op, shape, dtype)
     mean, stddev = _param(op, "mean", mean, dtype), _param(op, "stddev", stddev, dtype)
+    seed = _op_seed(op, seed)
 
     def draw(g):
         z = g.standard_normal(shape, _draw_dtype(dtype))
@@ -109,8 +119,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
             z[outside] = g.standard_normal(int(outside.sum()), _draw_dtype(dtype))
             outside = np.abs(z) > 2
         return z
-    return _affine("truncated_normal", _draw("truncated_normal", seed, draw), mean,
-                   stddev, dtype)
+    return _affine(op, seed, draw, mean, stddev, dtype, shape, name)
 
 
 @quiet
@@ -121,15 +130,23 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
     shape, dtype = _spec(op, shape, dtype, integers=True)
     if dtype.kind in "iu":
         low, high = _int_bounds(op, minval, maxval, dtype)
-        return wrap(_draw(op, seed, lambda g: g.integers(low, high, shape, dtype)))
+        seed = _op_seed(op, seed)
+        return apply_stateful(
+            op, lambda: _draw(seed, lambda g: g.integers(low, high, shape, dtype)),
+            label=name)
     minval = _param(op, "minval", minval, dtype)
     maxval = _param(op, "maxval", 1.0 if maxval is None else maxval, dtype)
-    u = _draw(op, seed, lambda g: _unit(g, shape, dtype))
+    seed = _op_seed(op, seed)
+
+    def draw(g):
+        return _unit(g, shape, dtype)
     if type(minval) in TENSOR_TYPES or type(maxval) in TENSOR_TYPES:
         minval, maxval = as_tensor(minval, dtype), as_tensor(maxval, dtype)
-        return _affine(op, u, minval, lambda: maxval - minval, dtype)
-    return _affine(op, u, minval,
-                   lambda: np.asarray(maxval, dtype) - np.asarray(minval, dtype), dtype)
+        return _affine(op, seed, draw, minval, lambda: maxval - minval, dtype, shape,
+                       name)
+    return _affine(op, seed, draw, minval,
+                   lambda: np.asarray(maxval, dtype) - np.asarray(minval, dtype), dtype,
+                   shape, name)
 
 
 def _int_bounds(op, minval, maxval, dtype):
@@ -162,9 +179,16 @@ def _param(op, what, value, dtype):
     return check.number(op, what, value)
 
 
-def _uniform_array(op, shape, dtype, seed):
-    """A numpy array of U[0, 1) samples (for dropout), under the same seed rules."""
-    return _draw(op, seed, lambda g: _unit(g, shape, dtype))
+def _dropout_mask(op, shape, dtype, seed, rate):
+    """dropout's mask of ``shape``: 1 / (1 - rate) where a U[0, 1) draw is >= rate,
+    else 0 (a stateful op: a trace draws anew on every replay)."""
+    seed = _op_seed(op, seed)
+    scale = 1 / (1 - rate)
+
+    def mask():
+        keep = _draw(seed, lambda g: _unit(g, shape, dtype)) >= rate
+        return np.where(keep, scale, 0).astype(dtype)
+    return apply_stateful(op, mask)
 
 
 def _unit(generator, shape, dtype):
@@ -175,21 +199,31 @@ def _unit(generator, shape, dtype):
     return u
 
 
-def _affine(op, z, shift, scale, dtype):
-    """z * scale + shift (``scale`` may be a thunk); Tensor parameters are recorded
-    so gradients reach them."""
+def _affine(op, seed, draw, shift, scale, dtype, shape, label):
+    """``draw``'s samples (a stateful op) * scale + shift (``scale`` may be a thunk);
+    Tensor parameters are recorded so gradients reach them."""
     try:
-        scale = scale() if callable(scale) else scale
         if type(shift) in TENSOR_TYPES or type(scale) in TENSOR_TYPES:
-            out = (wrap(z.astype(dtype, copy=False)) * as_tensor(scale, dtype)
-                   + as_tensor(shift, dtype))
+            z = apply_stateful(op, lambda: _draw(seed, draw).astype(dtype, copy=False),
+                               label=label)
+            scale = scale() if callable(scale) else scale
+            out = z * as_tensor(scale, dtype) + as_tensor(shift, dtype)
         else:
-            out = wrap((z * np.asarray(scale, dtype) + np.asarray(shift, dtype)).astype(
-                dtype, copy=False))
+            scale = scale() if callable(scale) else scale
+            out = apply_stateful(op, _numpy_affine(seed, draw, np.asarray(shift, dtype),
+                                                   np.asarray(scale, dtype), dtype),
+                                 label=label)
     except ValueError:
         raise ValueError(f"{op}: parameters {shift!r} and {scale!r} must be numbers or "
-                         f"arrays broadcastable to shape {z.shape}.") from None
-    return _fit(op, out, z.shape)
+                         f"arrays broadcastable to shape {shape}.") from None
+    return _fit(op, out, shape)
+
+
+def _numpy_affine(seed, draw, shift, scale, dtype):
+    """The stateful sampler of ``_affine`` when no parameter is a Tensor."""
+    def sample():
+        return (_draw(seed, draw) * scale + shift).astype(dtype, copy=False)
+    return sample
 
 
 def _fit(op, out, shape):

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from . import _validate as check
-from ._dispatch import emit, wrap
+from ._dispatch import apply, wrap_constant
 from ._quiet import quiet, quietly
 from . import elementwise as _ew  # a module: elementwise imports _dispatch, which imports us
 from .shape import reshape, spread
@@ -57,13 +57,15 @@ def _arguments(op, input_tensor, axis, keepdims, floating=False):
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     """Sum over ``axis`` (all axes when None)."""
     x, axes, keepdims = _arguments("reduce_sum", input_tensor, axis, keepdims)
-    value = np.add.reduce(x._value, axis=axes, dtype=_sum_dtype(x._value), keepdims=keepdims)
+    dtype = _sum_dtype(x._value)
 
     def grad(g, _):
         return (spread(_expand_reduced(g, axes, keepdims, x.shape), x.shape),)
-    return emit("reduce_sum", value, (x,), grad, saves=False)
+    return apply("reduce_sum", lambda v: np.add.reduce(v, axes, dtype, None, keepdims), (x,),
+                 grad, saves=False, label=name)
 
 
+@quiet
 def sum_to(g, shape):
     """``g`` summed over the axes that broadcasting ``shape`` to ``g.shape`` added or
     stretched, with ``shape`` (the gradient of a broadcasting op's input)."""
@@ -71,10 +73,9 @@ def sum_to(g, shape):
     lead = v.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and v.shape[lead + i] != 1)
-    value = quietly(np.add.reduce, v, axes, _sum_dtype(v)).reshape(shape)
-    in_shape = v.shape
-    return emit("reduce_sum", value, (g,), lambda h, _: (spread(h, in_shape),),
-                saves=False)
+    dtype, in_shape = _sum_dtype(v), v.shape
+    return apply("reduce_sum", lambda a: np.add.reduce(a, axes, dtype).reshape(shape), (g,),
+                 lambda h, _: (spread(h, in_shape),), saves=False)
 
 
 @quiet
@@ -86,14 +87,17 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
         raise TypeError(f"reduce_mean: bool input of shape {x.shape} is not supported; "
                         f"cast it with mtf.cast(x, mtf.float32) first.")
     n = _count(v.shape, axes)
-    total = np.add.reduce(v, axis=axes, dtype=v.dtype, keepdims=keepdims)
     if v.dtype.kind in "iu":
-        return wrap((np.abs(total) // max(n, 1) * np.sign(total)).astype(v.dtype))
-    value = total / n  # an empty mean is 0 / 0 = NaN, as in TF
+        def int_mean(a):
+            total = np.add.reduce(a, axes, a.dtype, None, keepdims)
+            return (np.abs(total) // max(n, 1) * np.sign(total)).astype(a.dtype)
+        return apply("reduce_mean", int_mean, (x,), label=name)
 
     def grad(g, _):
         return (spread(_expand_reduced(g, axes, keepdims, x.shape) * (1.0 / n), x.shape),)
-    return emit("reduce_mean", value, (x,), grad, saves=False)
+    # an empty mean is 0 / 0 = NaN, as in TF
+    return apply("reduce_mean", lambda a: np.add.reduce(a, axes, a.dtype, None, keepdims) / n,
+                 (x,), grad, saves=False, label=name)
 
 
 # ---------------------------------------------------------------- max, min
@@ -101,16 +105,18 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
 @quiet
 def reduce_max(input_tensor, axis=None, keepdims=False, name=None):
     """Maximum over ``axis``; tied maxima share the gradient equally (TF)."""
-    return _extremum("reduce_max", np.maximum.reduce, -np.inf, input_tensor, axis, keepdims)
+    return _extremum("reduce_max", np.maximum.reduce, -np.inf, input_tensor, axis, keepdims,
+                     name)
 
 
 @quiet
 def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
     """Minimum over ``axis``; tied minima share the gradient equally (TF)."""
-    return _extremum("reduce_min", np.minimum.reduce, np.inf, input_tensor, axis, keepdims)
+    return _extremum("reduce_min", np.minimum.reduce, np.inf, input_tensor, axis, keepdims,
+                     name)
 
 
-def _extremum(op, fn, identity, input_tensor, axis, keepdims):
+def _extremum(op, fn, identity, input_tensor, axis, keepdims, name):
     """reduce_max / reduce_min; an empty reduction gives the identity (-inf / inf).
 
     NaN propagates; where a group's extremum is NaN, every element of the group
@@ -118,16 +124,24 @@ def _extremum(op, fn, identity, input_tensor, axis, keepdims):
     x, axes, keepdims = _arguments(op, input_tensor, axis, keepdims)
     v = x._value
     if v.size:
-        value = fn(v, axis=axes, keepdims=keepdims)
+        def extremum(a):
+            return fn(a, axes, None, None, keepdims)
     else:
-        value = fn(v, axis=axes, keepdims=keepdims, initial=_identity_of(v.dtype, identity))
+        initial = _identity_of(v.dtype, identity)
+
+        def extremum(a):
+            return fn(a, axes, None, None, keepdims, initial)
 
     def grad(g, _):
-        kept = np.reshape(value, _kept_shape(x.shape, axes))
-        picked = (x._value == kept).astype(x.dtype)
-        share = quietly(np.divide, picked, np.sum(picked, axis=axes, keepdims=True))
-        return (_expand_reduced(g, axes, keepdims, x.shape) * wrap(share),)
-    return emit(op, value, (x,), grad)
+        kept_shape = _kept_shape(x.shape, axes)
+
+        def share(a, value):
+            picked = (a == np.reshape(value, kept_shape)).astype(a.dtype)
+            return quietly(np.divide, picked, np.sum(picked, axis=axes, keepdims=True))
+        shares = apply(op + "_share", share, (x, out))
+        return (_expand_reduced(g, axes, keepdims, x.shape) * shares,)
+    out = apply(op, extremum, (x,), grad, label=name)
+    return out
 
 
 def _identity_of(dtype, identity):
@@ -146,13 +160,14 @@ def _identity_of(dtype, identity):
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     """Product over ``axis``; its derivatives of every order are exact with zeros."""
     x, axes, keepdims = _arguments("reduce_prod", input_tensor, axis, keepdims)
-    value = np.multiply.reduce(x._value, axis=axes, dtype=_sum_dtype(x._value),
-                               keepdims=keepdims)
+    dtype = _sum_dtype(x._value)
 
     def grad(g, _):
         return (_prod_grad(x, out, _expand_reduced(g, axes, keepdims, x.shape), axes,
                            keepdims),)
-    out = emit("reduce_prod", value, (x,), grad)
+    out = apply("reduce_prod",
+                lambda v: np.multiply.reduce(v, axis=axes, dtype=dtype, keepdims=keepdims),
+                (x,), grad, label=name)
     return out
 
 
@@ -162,11 +177,18 @@ def _prod_grad(x, out, g, axes, keepdims):
     That is ``out / x`` while every product is finite and non-zero. Otherwise
     (zeros, underflow, inf) the products of the others are built from
     multiplications only (``_others_product``), so the gradient and every
-    derivative of it are exact however many zeros a group holds.
+    derivative of it are exact however many zeros a group holds. The choice is
+    an ``mtf.cond``: a trace makes it on every call.
     """
-    if np.isfinite(out._value).all() and np.all(out._value):
-        return g * _expand_reduced(out, axes, keepdims, x.shape) / x
-    return g * _others_product(x, axes)
+    from .._function.control_flow import cond
+    return cond(apply("reduce_prod_divisible", _finite_nonzero, (out,)),
+                lambda: g * _expand_reduced(out, axes, keepdims, x.shape) / x,
+                lambda: g * _others_product(x, axes))
+
+
+def _finite_nonzero(v):
+    """Whether every element of ``v`` is finite and non-zero (a bool array)."""
+    return np.asarray(np.isfinite(v).all() and np.all(v))
 
 
 def _others_product(x, axes):
@@ -191,12 +213,12 @@ def _exclusive_products(a):
     rows, n = a.shape
     width = 1 << max(n - 1, 0).bit_length()
     if width > n:
-        a = concat([a, wrap(np.ones((rows, width - n), a.dtype))], axis=1)
+        a = concat([a, wrap_constant(np.ones((rows, width - n), a.dtype))], axis=1)
     levels = [a]
     while levels[-1].shape[1] > 1:
         pairs = reshape(levels[-1], (rows, levels[-1].shape[1] // 2, 2))
         levels.append(pairs[:, :, 0] * pairs[:, :, 1])
-    down = wrap(np.ones((rows, 1), a.dtype))
+    down = wrap_constant(np.ones((rows, 1), a.dtype))
     for level in reversed(levels[:-1]):
         pairs = reshape(level, (rows, level.shape[1] // 2, 2))
         down = reshape(stack([down * pairs[:, :, 1], down * pairs[:, :, 0]], axis=2),
@@ -210,17 +232,19 @@ def _exclusive_products(a):
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """log(sum(exp(x))) over ``axis``, shifted by the maximum so it cannot overflow."""
     x, axes, keepdims = _arguments("reduce_logsumexp", input_tensor, axis, keepdims, True)
-    v = x._value
-    shift = np.max(v, axis=axes, keepdims=True, initial=-np.inf)
-    shift = np.where(np.isfinite(shift), shift, 0).astype(v.dtype, copy=False)
-    value = np.log(np.sum(np.exp(v - shift), axis=axes, keepdims=True)) + shift
-    if not keepdims:
-        value = value.reshape(()) if axes is None else np.squeeze(value, axis=axes)
+
+    def logsumexp(v):
+        shift = np.max(v, axis=axes, keepdims=True, initial=-np.inf)
+        shift = np.where(np.isfinite(shift), shift, 0).astype(v.dtype, copy=False)
+        value = np.log(np.sum(np.exp(v - shift), axis=axes, keepdims=True)) + shift
+        if not keepdims:
+            value = value.reshape(()) if axes is None else np.squeeze(value, axis=axes)
+        return value
 
     def grad(g, _):
         lse = _expand_reduced(out, axes, keepdims, x.shape)
         return (_expand_reduced(g, axes, keepdims, x.shape) * _ew.exp(x - lse),)
-    out = emit("reduce_logsumexp", value, (x,), grad)
+    out = apply("reduce_logsumexp", logsumexp, (x,), grad, label=name)
     return out
 
 
@@ -228,13 +252,13 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """Population variance (divides by n) over ``axis``; floating inputs only."""
     x, axes, keepdims = _arguments("reduce_variance", input_tensor, axis, keepdims, True)
     mean = reduce_mean(x, axes, keepdims=True)
-    return reduce_mean(_ew.square(x - mean), axes, keepdims)
+    return reduce_mean(_ew.square(x - mean), axes, keepdims, name=name)
 
 
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
     """Population standard deviation over ``axis`` (gradient NaN where it is 0, as TF)."""
     x, axes, keepdims = _arguments("reduce_std", input_tensor, axis, keepdims, True)
-    return _ew.sqrt(reduce_variance(x, axes, keepdims))
+    return _ew.sqrt(reduce_variance(x, axes, keepdims), name=name)
 
 
 # ------------------------------------------------- argmax, argmin: no gradient
@@ -244,15 +268,15 @@ _INDEX_DTYPES = (dtypes.int32, dtypes.int64)
 
 def argmax(input, axis=None, output_type=dtypes.int64, name=None):
     """Index of the largest value along ``axis`` (0 when None, as TF); first on ties."""
-    return _arg("argmax", np.argmax, input, axis, output_type)
+    return _arg("argmax", np.argmax, input, axis, output_type, name)
 
 
 def argmin(input, axis=None, output_type=dtypes.int64, name=None):
     """Index of the smallest value along ``axis`` (0 when None, as TF); first on ties."""
-    return _arg("argmin", np.argmin, input, axis, output_type)
+    return _arg("argmin", np.argmin, input, axis, output_type, name)
 
 
-def _arg(op, fn, input, axis, output_type):
+def _arg(op, fn, input, axis, output_type, name):
     """argmax / argmin: NaN counts as the extremum (numpy: the first NaN wins)."""
     x = check.tensor(op, input, "input")
     out_dtype = check.dtype(op, output_type, "output_type", _INDEX_DTYPES)
@@ -262,4 +286,4 @@ def _arg(op, fn, input, axis, output_type):
     if x.shape[axis] == 0:
         raise ValueError(f"{op}: cannot take {op} over axis {axis} of size 0 "
                          f"(input shape {x.shape}).")
-    return wrap(fn(x._value, axis=axis).astype(out_dtype))
+    return apply(op, lambda v: fn(v, axis=axis).astype(out_dtype), (x,), label=name)

@@ -1,7 +1,7 @@
 """Shape ops: reshape, transpose, concat, stack, split, tile, pad, broadcast_to, ...
 
 Many numpy results here are *views* of the input. A Variable's array changes in
-place on ``assign``, so results read from a Variable are copied (``_own``): a
+place on ``assign``, so results read from a Variable are copied (``_owned``): a
 Tensor never changes after it is made.
 """
 import numpy as np
@@ -10,13 +10,16 @@ from .. import dtypes
 from ..indexed_slices import dense
 from ..tensor import Variable
 from . import _dispatch, _validate as check
-from ._dispatch import TENSOR_TYPES, emit, value_of, wrap
+from ._dispatch import TENSOR_TYPES, apply, value_of, wrap_constant
 from ._quiet import quietly
 
 
-def _own(x, value):
-    """``value``, copied when it may be a view of Variable ``x``'s mutable array."""
-    return value.copy() if type(x) is Variable else value
+def _owned(x, fn):
+    """``fn``, made to copy its result when ``x`` is a Variable: a view of a
+    Variable's array would change on ``assign``."""
+    if type(x) is not Variable:
+        return fn
+    return lambda *arrays: fn(*arrays).copy()
 
 
 # ------------------------------------------------------------ reshaping
@@ -26,12 +29,12 @@ def reshape(tensor, shape, name=None):
     x = check.tensor("reshape", tensor, "tensor")
     shape = check.shape("reshape", shape, unknown=True)
     try:
-        value = np.reshape(x._value, shape)
-    except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                         f"({x.size} elements) into shape {shape}.") from None
-    return emit("reshape", _own(x, value), (x,), lambda g, _: (reshape(g, x.shape),),
-                saves=False)
+        return apply("reshape", _owned(x, lambda v: v.reshape(shape)), (x,),
+                     lambda g, _: (reshape(g, x.shape),), saves=False, label=name)
+    except ValueError as e:
+        raise check.op_error(e, ValueError(
+            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into "
+            f"shape {shape}.")) from None
 
 
 def broadcast_to(input, shape, name=None):
@@ -41,21 +44,22 @@ def broadcast_to(input, shape, name=None):
     if x.shape == shape and type(x) is not Variable:
         return x
     try:
-        value = np.broadcast_to(x._value, shape)
-    except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to "
-                         f"{shape}.") from None
-    return emit("broadcast_to", _own(x, value), (x,),
-                lambda g, _: (_dispatch.unbroadcast(g, x.shape),), saves=False)
+        return apply("broadcast_to", _owned(x, lambda v: np.broadcast_to(v, shape)), (x,),
+                     lambda g, _: (_dispatch.unbroadcast(g, x.shape),), saves=False,
+                     label=name)
+    except ValueError as e:
+        raise check.op_error(e, ValueError(f"broadcast_to: cannot broadcast shape {x.shape} "
+                                           f"to {shape}.")) from None
 
 
 def spread(x, shape):
     """``x`` broadcast to ``shape``, which it is known to broadcast to: the path of the
     reduction gradients, without ``broadcast_to``'s argument checks."""
-    if x._value.shape == shape:
+    in_shape = x._value.shape
+    if in_shape == shape:
         return x
-    return emit("broadcast_to", _own(x, np.broadcast_to(x._value, shape)), (x,),
-                lambda g, _: (_dispatch.unbroadcast(g, x._value.shape),), saves=False)
+    return apply("broadcast_to", _owned(x, lambda a: np.broadcast_to(a, shape)), (x,),
+                 lambda g, _: (_dispatch.unbroadcast(g, in_shape),), saves=False)
 
 
 def transpose(a, perm=None, conjugate=False, name=None):
@@ -72,15 +76,16 @@ def transpose(a, perm=None, conjugate=False, name=None):
 
     def grad(g, _):
         return (transpose(g, tuple(perm.index(i) for i in range(len(perm)))),)
-    return emit("transpose", _own(x, np.transpose(x._value, perm)), (x,), grad, saves=False)
+    return apply("transpose", _owned(x, lambda v: v.transpose(perm)), (x,), grad,
+                 saves=False, label=name)
 
 
 def expand_dims(input, axis, name=None):
     """``input`` with a new axis of size 1 inserted at ``axis``."""
     x = check.tensor("expand_dims", input, "input")
     a = check.axis("expand_dims", axis, x.ndim + 1, rank=x.ndim)
-    return emit("expand_dims", _own(x, np.expand_dims(x._value, a)), (x,),
-                lambda g, _: (reshape(g, x.shape),), saves=False)
+    return apply("expand_dims", _owned(x, lambda v: np.expand_dims(v, a)), (x,),
+                 lambda g, _: (reshape(g, x.shape),), saves=False, label=name)
 
 
 def squeeze(input, axis=None, name=None):
@@ -94,8 +99,8 @@ def squeeze(input, axis=None, name=None):
             if x.shape[i] != 1:
                 raise ValueError(f"squeeze: cannot squeeze axis {i} of size {x.shape[i]} "
                                  f"in a tensor of shape {x.shape}.")
-    return emit("squeeze", _own(x, np.squeeze(x._value, axes)), (x,),
-                lambda g, _: (reshape(g, x.shape),), saves=False)
+    return apply("squeeze", _owned(x, lambda v: v.squeeze(axes)), (x,),
+                 lambda g, _: (reshape(g, x.shape),), saves=False, label=name)
 
 
 # ------------------------------------------------- joining and splitting
@@ -108,14 +113,13 @@ def concat(values, axis, name=None):
         raise ValueError("concat: cannot concatenate scalars (rank 0 tensors); "
                          "use mtf.stack.")
     a = check.axis("concat", axis, xs[0].ndim)
-    try:
-        value = np.concatenate([x._value for x in xs], axis=a)
-    except ValueError:
-        raise ValueError(f"concat: shapes {[x.shape for x in xs]} must match on every "
-                         f"axis except axis {a}.") from None
     sizes = [x.shape[a] for x in xs]
-    return emit("concat", value, tuple(xs), lambda g, needs: _pieces(g, a, sizes, needs),
-                saves=False)
+    try:
+        return apply("concat", lambda *arrays: np.concatenate(arrays, axis=a), tuple(xs),
+                     lambda g, needs: _pieces(g, a, sizes, needs), saves=False, label=name)
+    except ValueError as e:
+        raise check.op_error(e, ValueError(f"concat: shapes {[x.shape for x in xs]} must "
+                                           f"match on every axis except axis {a}.")) from None
 
 
 def stack(values, axis=0, name=None):
@@ -131,8 +135,8 @@ def stack(values, axis=0, name=None):
     def grad(g, needs):
         return tuple(_strided("unstack", g, lead + (i,)) if need else None
                      for i, need in enumerate(needs))
-    return emit("stack", np.stack([x._value for x in xs], axis=a), tuple(xs), grad,
-                saves=False)
+    return apply("stack", lambda *arrays: np.stack(arrays, axis=a), tuple(xs), grad,
+                 saves=False, label=name)
 
 
 def unstack(value, num=None, axis=0, name=None):
@@ -145,7 +149,7 @@ def unstack(value, num=None, axis=0, name=None):
         raise ValueError(f"unstack: num={num} does not match axis {a} of size "
                          f"{x.shape[a]} in a tensor of shape {x.shape}.")
     lead = (slice(None),) * a
-    return [_strided("unstack", x, lead + (i,)) for i in range(x.shape[a])]
+    return [_strided("unstack", x, lead + (i,), label=name) for i in range(x.shape[a])]
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name=None):
@@ -157,14 +161,15 @@ def split(value, num_or_size_splits, axis=0, num=None, name=None):
         raise ValueError("split: cannot split a scalar (rank 0) tensor.")
     a = check.axis("split", axis, x.ndim)
     sizes = _split_sizes(num_or_size_splits, a, x.shape)
-    return list(_pieces(x, a, sizes, (True,) * len(sizes)))
+    return list(_pieces(x, a, sizes, (True,) * len(sizes), label=name))
 
 
-def _pieces(x, axis, sizes, needs):
+def _pieces(x, axis, sizes, needs, label=None):
     """Consecutive slices of ``sizes`` along ``axis`` (None where not needed)."""
     lead, start, out = (slice(None),) * axis, 0, []
     for n, need in zip(sizes, needs):
-        out.append(_strided("split", x, lead + (slice(start, start + n),)) if need else None)
+        out.append(_strided("split", x, lead + (slice(start, start + n),), label=label)
+                   if need else None)
         start += n
     return tuple(out)
 
@@ -207,7 +212,7 @@ def tile(input, multiples, name=None):
 
     def grad(g, _):
         return (_reduce.reduce_sum(reshape(g, folded), axis=rep_axes),)
-    return emit("tile", np.tile(x._value, reps), (x,), grad, saves=False)
+    return apply("tile", lambda v: np.tile(v, reps), (x,), grad, saves=False, label=name)
 
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
@@ -223,21 +228,34 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
                          f"Received: mode={mode!r}")
     pads = _paddings(x, paddings, kind)
     if kind == "CONSTANT":
-        fill = value_of(check.pair("pad", x, constant_values)[1])
-        if np.ndim(fill) != 0:
-            raise ValueError(f"pad: constant_values must be a scalar. Received shape "
-                             f"{np.shape(fill)}.")
-        key = tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, x.shape))
-        return emit("pad", quietly(_pad_constant, x._value, pads, fill), (x,),
-                    lambda g, _: (_strided("pad_grad", g, key),), saves=False)
+        return _pad_constant(x, pads, check.pair("pad", x, constant_values)[1], name)
+    shape, mode = x._value.shape, kind.lower()
 
     def grad(g, _):
-        source = np.pad(np.arange(x.size).reshape(x.shape), pads, mode=kind.lower())
-        return (_indexing._scatter_flat(g, source, x.shape),)
-    return emit("pad", np.pad(x._value, pads, mode=kind.lower()), (x,), grad, saves=False)
+        source = np.pad(np.arange(x.size).reshape(shape), pads, mode=mode)
+        return (_indexing._scatter_flat(g, wrap_constant(source), shape),)
+    return apply("pad", lambda v: np.pad(v, pads, mode=mode), (x,), grad, saves=False,
+                 label=name)
 
 
-def _pad_constant(value, pads, fill):
+def _pad_constant(x, pads, fill, name):
+    """``pad`` in CONSTANT mode; ``fill`` is a Python scalar or a Tensor (read when the
+    op runs)."""
+    if np.ndim(value_of(fill)) != 0:
+        raise ValueError(f"pad: constant_values must be a scalar. Received shape "
+                         f"{np.shape(value_of(fill))}.")
+    key = tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, x.shape))
+
+    def grad(g, _):
+        return (_strided("pad_grad", g, key),)
+    if type(fill) in TENSOR_TYPES:
+        return apply("pad", lambda v, f: quietly(_padded, v, pads, f), (x, fill), grad,
+                     inputs=(x,), saves=False, label=name)
+    return apply("pad", lambda v: quietly(_padded, v, pads, fill), (x,), grad, saves=False,
+                 label=name)
+
+
+def _padded(value, pads, fill):
     """np.pad with a constant; a Python int fill beyond the dtype raises ValueError."""
     try:
         return np.pad(value, pads, constant_values=fill)
@@ -248,7 +266,7 @@ def _pad_constant(value, pads, fill):
 
 def _paddings(x, paddings, kind):
     """``paddings`` as a validated list of (before, after) pairs."""
-    p = paddings._value if type(paddings) in TENSOR_TYPES else paddings
+    p = check.static_value(paddings) if type(paddings) in TENSOR_TYPES else paddings
     try:
         p = np.asarray(p)
     except ValueError:   # ragged nested lists
@@ -274,21 +292,75 @@ def _paddings(x, paddings, kind):
 
 # ------------------------------------------------------ basic slicing
 
-def _strided(op, x, key):
+def _strided(op, x, key, dynamic=(), label=None):
     """``x[key]`` for a basic key (ints, slices, None, Ellipsis) as op ``op``.
 
-    The gradient writes into zeros of ``x``'s shape (basic keys never repeat).
+    ``dynamic`` holds 0-d integer Tensors read when the op runs, one for each
+    ``DYNAMIC`` entry of ``key``. The gradient writes into zeros of ``x``'s shape
+    (basic keys never repeat).
     """
-    return emit(op, _own(x, x._value[key]), (x,),
-                lambda g, _: (_unstrided(g, key, x.shape),), saves=False)
+    if dynamic:
+        return apply(op, _owned(x, _dynamic_indexer(key, dynamic)), (x,) + dynamic,
+                     lambda g, _: (_unstrided(g, key, x.shape, dynamic),), inputs=(x,),
+                     saves=False, label=label)
+    return apply(op, _owned(x, lambda v: v[key]), (x,),
+                 lambda g, _: (_unstrided(g, key, x.shape),), saves=False, label=label)
 
 
-def _unstrided(g, key, shape):
+def _unstrided(g, key, shape, dynamic=()):
     """Zeros of ``shape`` with ``g`` written at ``[key]``: basic indexing's backward."""
-    out = np.zeros(shape, g.dtype)
-    out[key] = g._value
-    return emit("getitem_grad", out, (g,), lambda h, _: (_strided("getitem", h, key),),
-                saves=False)
+    if dynamic:
+        fill = key_filler(key, dynamic)
+
+        def place(v, *arrays):
+            return _placed(fill(arrays), shape, v)
+    else:
+        def place(v):
+            return _placed(key, shape, v)
+    return apply("getitem_grad", place, (g,) + dynamic,
+                 lambda h, _: (_strided("getitem", h, key, dynamic),),
+                 inputs=(g,) if dynamic else None, saves=False)
+
+
+def _placed(key, shape, v):
+    out = np.zeros(shape, v.dtype)
+    out[key] = v
+    return out
+
+
+DYNAMIC = object()   # a key entry standing for an index Tensor, read when the op runs
+
+
+def key_filler(key, dynamic):
+    """A function of the arrays of ``dynamic`` (Tensors) that returns ``key`` (a tuple)
+    with its ``DYNAMIC`` entries replaced by them, in order; 0-d integers become ints."""
+    where = [i for i, k in enumerate(key) if k is DYNAMIC]
+    scalar = [t._value.ndim == 0 and t._value.dtype.kind in "iu" for t in dynamic]
+
+    def fill(arrays):
+        full = list(key)
+        for i, array, is_int in zip(where, arrays, scalar):
+            full[i] = int(array) if is_int else array
+        return tuple(full)
+    return fill
+
+
+def _dynamic_indexer(key, dynamic):
+    """``fn(array, *index arrays)``: ``array[key]`` with ``dynamic`` filled in; errors
+    name the key and shape (indices out of range are found when the op runs)."""
+    fill = key_filler(key, dynamic)
+    return lambda v, *arrays: index_value(fill(arrays), v)
+
+
+def index_value(key, v, shown=None):
+    """``v[key]``; an invalid key raises IndexError naming ``v``'s shape and ``shown``
+    (the key as the user gave it), else ``key``."""
+    try:
+        return v[key]
+    except (IndexError, TypeError, ValueError, OverflowError) as e:
+        shown = key if shown is None else shown
+        raise IndexError(f"getitem: invalid key {shown!r} for a tensor of shape {v.shape} "
+                         f"({e}).") from None
 
 
 # ------------------------------------------- shape queries (no gradient)
@@ -299,18 +371,20 @@ _INDEX_DTYPES = (dtypes.int32, dtypes.int64)
 def shape(input, out_type=dtypes.int32, name=None):
     """The shape of ``input`` as a 1-D int32 (or int64) tensor."""
     out_type = check.dtype("shape", out_type, "out_type", _INDEX_DTYPES)
-    return wrap(_index_array("shape", check.tensor("shape", input, "input").shape, out_type))
+    dims = check.tensor("shape", input, "input").shape
+    return wrap_constant(_index_array("shape", dims, out_type))
 
 
 def size(input, out_type=dtypes.int32, name=None):
     """The number of elements of ``input`` as an int32 (or int64) scalar tensor."""
     out_type = check.dtype("size", out_type, "out_type", _INDEX_DTYPES)
-    return wrap(_index_array("size", check.tensor("size", input, "input").size, out_type))
+    count = check.tensor("size", input, "input").size
+    return wrap_constant(_index_array("size", count, out_type))
 
 
 def rank(input, name=None):
     """The number of axes of ``input`` as an int32 scalar tensor."""
-    return wrap(np.array(check.tensor("rank", input, "input").ndim, dtypes.int32))
+    return wrap_constant(np.array(check.tensor("rank", input, "input").ndim, dtypes.int32))
 
 
 def _index_array(op, value, dtype):

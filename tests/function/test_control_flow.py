@@ -230,3 +230,36 @@ def test_second_order_through_a_traced_while_loop_raises_instead_of_none():
         f(f32(1.5))
     eager = f.python_function(f32(1.5))                 # eagerly: 12 x^2 for x^4
     np.testing.assert_allclose(eager.numpy(), [12 * 1.5 ** 2], rtol=1e-6)
+
+
+def test_a_value_shaped_result_may_be_returned_but_not_computed_on_at_a_new_size():
+    f = mtf.function(lambda x: mtf.boolean_mask(x, x > 0.0))
+    assert f(f32(1.0, -2.0, 3.0)).numpy().tolist() == [1.0, 3.0]
+    assert f(f32(1.0, 2.0, 3.0)).numpy().tolist() == [1.0, 2.0, 3.0]    # returned: fine
+    g = mtf.function(lambda x: mtf.reduce_mean(mtf.boolean_mask(x, x > 0.0)))
+    assert float(g(f32(1.0, -2.0, 3.0))) == 2.0
+    assert float(g(f32(4.0, -2.0, 6.0))) == 5.0                          # same size
+    with pytest.raises(ValueError, match=r"^boolean_mask: its result has shape \(3,\)"):
+        g(f32(1.0, 2.0, 3.0))
+
+    @mtf.function
+    def grad_of_masked(x):
+        with mtf.GradientTape() as tape:
+            tape.watch(x)
+            y = mtf.boolean_mask(x, x > 0.0) * 2.0
+        return tape.gradient(y, x)
+    assert grad_of_masked(f32(1.0, -2.0)).numpy().tolist() == [2.0, 0.0]
+    with pytest.raises(ValueError, match="^boolean_mask: its result has shape"):
+        grad_of_masked(f32(1.0, 2.0))        # `* 2.0` was specialised: refused, loudly
+
+
+def test_the_gradient_seed_of_a_value_shaped_target_follows_its_shape():
+    @mtf.function
+    def f(x):
+        with mtf.GradientTape() as tape:
+            tape.watch(x)
+            y = mtf.boolean_mask(x, x > 0.0)
+        return tape.gradient(y, x)
+    assert f(f32(1.0, -2.0, 3.0)).numpy().tolist() == [1.0, 0.0, 1.0]
+    assert f(f32(1.0, 2.0, -3.0)).numpy().tolist() == [1.0, 1.0, 0.0]
+    assert f(f32(1.0, 2.0, 3.0)).numpy().tolist() == [1.0, 1.0, 1.0]
