@@ -43,7 +43,9 @@ def with_gradient(op, order=1):
     return fn
 
 
-def assert_same(got, want, what=""):
+def assert_same(got, want, what="", rtol=0.0):
+    """Every leaf equal bit for bit (``rtol=0``), else to ``rtol`` of the largest
+    magnitude of its array."""
     got_leaves, want_leaves = _nest.flatten(got), _nest.flatten(want)
     assert len(got_leaves) == len(want_leaves), f"{what}: {got!r} vs {want!r}"
     for g, w in zip(got_leaves, want_leaves):
@@ -52,10 +54,15 @@ def assert_same(got, want, what=""):
             continue
         if isinstance(w, mtf.IndexedSlices):
             assert isinstance(g, mtf.IndexedSlices), what
-            assert_same([g.values, g.indices], [w.values, w.indices], what)
+            assert_same([g.values, g.indices], [w.values, w.indices], what, rtol)
             continue
         a, b = np.asarray(g._value), np.asarray(w._value)
         assert a.dtype == b.dtype and a.shape == b.shape, (
             f"{what}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}")
+        if rtol and a.dtype.kind == "f" and a.size:
+            scale = float(np.nanmax(np.abs(b))) if np.isfinite(b).any() else 1.0
+            np.testing.assert_allclose(a, b, rtol=0, atol=rtol * scale, equal_nan=True,
+                                       err_msg=what)
+            continue
         assert np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"), (
             f"{what}: replay differs from eager:\n{a}\nvs\n{b}")

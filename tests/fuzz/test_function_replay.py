@@ -19,6 +19,9 @@ from _gradient_ops import TABLE, Reject
 from test_gradients import EXAMPLES, build, run
 
 
+# A traced while_loop's gradient sums the contributions of a value it reads in a
+# different order than the unrolled eager backward pass when that value also feeds
+# other ops, so chains with one are compared to 1e-13 of their largest value.
 # The gradient fuzzer's dropout entry calls mtf.random.set_seed inside the op (a
 # Python side effect, so only while tracing): its replays draw on, as TF's would.
 # Dropout's replays are checked in tests/function/test_replay_elementwise.py.
@@ -86,5 +89,5 @@ def test_random_chains_replay_like_eager(names, seed):
         got = traced(*fresh_leaves(b, s))
         mtf.random.set_seed(s)
         _replay.assert_same(_densified(got), _densified(fn(*fresh_leaves(b, s))),
-                            f"call with values {s}")
+                            f"call with values {s}", rtol=1e-13 if "while_loop" in names else 0)
     assert traced.experimental_get_tracing_count() == 1
