@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import dtypes
 from .._context import ctx
+from ..errors import OperatorNotAllowedInGraphError
 from ._dispatch import TENSOR_TYPES, as_tensor, operands, wrap_constant
 
 SUPPORTED = frozenset((dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int32,
@@ -142,6 +143,8 @@ def as_index(value):
         return None
     try:
         return operator.index(value)
+    except OperatorNotAllowedInGraphError:
+        raise                          # a traced Tensor: say so, not "must be an int"
     except TypeError:
         return None
 

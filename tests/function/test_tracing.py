@@ -387,3 +387,11 @@ def test_an_error_while_replaying_names_the_function_and_op():
     with pytest.raises(ValueError, match=r"^pow: .*negative integer powers.*"
                                          r"replaying mtf.function '<lambda>'"):
         f(two, mtf.constant(np.array([1, -1], np.int32)))
+
+
+@pytest.mark.parametrize("use", [lambda n: mtf.one_hot([0, 1], n),
+                                 lambda n: mtf.eye(n), lambda n: mtf.zeros([n])])
+def test_a_traced_tensor_as_a_size_says_so(use):
+    f = mtf.function(lambda n: use(n))
+    with pytest.raises(mtf.errors.OperatorNotAllowedInGraphError):
+        f(mtf.constant(3))
