@@ -209,17 +209,23 @@ def mlp_matmul_floor(sizes, batch):
 
 # ------------------------------------------------------------------ transformer
 
-def transformer_rows():
-    """{row: step} for transformer_block's encoder block step (floor: its numpy_floor)."""
-    x, t = transformer_block.data()
-    rows = {"eager": transformer_block.minitf_step(x, t),
-            "function": traced(transformer_block.minitf_step(x, t), "transformer"),
-            "torch": transformer_block.torch_step(x, t),
-            "floor": transformer_block.numpy_floor(x, t)}
+def module_rows(module, name, jax_model, floor=False):
+    """{row: step} for a benchmark module's step builders (``floor``: its numpy_floor)."""
+    data = module.data()
+    rows = {"eager": module.minitf_step(*data),
+            "function": traced(module.minitf_step(*data), name),
+            "torch": module.torch_step(*data)}
+    if floor:
+        rows["floor"] = module.numpy_floor(*data)
     jax = optional_jax()
     if jax is not None:
-        rows["jax"] = jax_transformer(jax, x, t)
+        rows["jax"] = jax_model(jax, *data)
     return rows
+
+
+def transformer_rows():
+    """{row: step} for transformer_block's encoder block step (floor: its numpy_floor)."""
+    return module_rows(transformer_block, "transformer", jax_transformer, floor=True)
 
 
 def _jax_layer_norm(jax, h, scale_offset):
@@ -261,14 +267,7 @@ def jax_transformer(jax, x, t):
 
 def cnn_rows():
     """{row: step} for cnn_step's small CNN step."""
-    x, y = cnn_step.data()
-    rows = {"eager": cnn_step.minitf_step(x, y),
-            "function": traced(cnn_step.minitf_step(x, y), "cnn"),
-            "torch": cnn_step.torch_step(x, y)}
-    jax = optional_jax()
-    if jax is not None:
-        rows["jax"] = jax_cnn(jax, x, y)
-    return rows
+    return module_rows(cnn_step, "cnn", jax_cnn)
 
 
 def jax_cnn(jax, x, y):

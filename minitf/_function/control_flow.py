@@ -109,11 +109,18 @@ def _check_same_outputs(op, a_struct, a, b_struct, b):
     if len(a) != len(b):
         raise ValueError(f"mtf.{op}: the branches return different structures: "
                          f"{_describe(a_struct)} and {_describe(b_struct)}.")
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x.dtype != y.dtype or x.shape != y.shape:
-            raise ValueError(f"mtf.{op}: output {i} of the branches differs: "
-                             f"{x.dtype}{list(x.shape)} and {y.dtype}{list(y.shape)}; "
-                             f"both branches must return the same dtypes and shapes.")
+    i = _first_mismatch(a, b)
+    if i is not None:
+        x, y = a[i], b[i]
+        raise ValueError(f"mtf.{op}: output {i} of the branches differs: "
+                         f"{x.dtype}{list(x.shape)} and {y.dtype}{list(y.shape)}; "
+                         f"both branches must return the same dtypes and shapes.")
+
+
+def _first_mismatch(xs, ys):
+    """The first position where two lists of Tensors differ in dtype or shape."""
+    return next((i for i, (x, y) in enumerate(zip(xs, ys))
+                 if x.dtype != y.dtype or x.shape != y.shape), None)
 
 
 def _describe(structure):
@@ -240,12 +247,12 @@ def _body_outputs(body, structure, flat, many):
     if len(new) != len(flat):
         raise ValueError(f"mtf.while_loop: body returned {len(new)} value(s) for "
                          f"{len(flat)} loop variable(s); return the same structure.")
-    for i, (x, y) in enumerate(zip(flat, new)):
-        if x.dtype != y.dtype or x.shape != y.shape:
-            raise ValueError(f"mtf.while_loop: loop variable {i} enters the body as "
-                             f"{x.dtype}{list(x.shape)} and leaves as "
-                             f"{y.dtype}{list(y.shape)}; the body must keep dtypes and "
-                             f"shapes.")
+    i = _first_mismatch(flat, new)
+    if i is not None:
+        x, y = flat[i], new[i]
+        raise ValueError(f"mtf.while_loop: loop variable {i} enters the body as "
+                         f"{x.dtype}{list(x.shape)} and leaves as {y.dtype}{list(y.shape)}; "
+                         f"the body must keep dtypes and shapes.")
     return new
 
 

@@ -94,6 +94,15 @@ class Function:
     # ---- calls
 
     def __call__(self, *args, **kwargs):
+        args, kwargs, key, arrays = self._signature(args, kwargs)
+        concrete = self._concrete.get(key)
+        if concrete is not None and ctx.recorder is None and not ctx.tapes:
+            return concrete._replay(arrays)
+        return self._slow_call(key, args, kwargs, arrays, concrete)
+
+    def _signature(self, args, kwargs):
+        """(args, kwargs) bound to parameters and checked, the signature key, and the
+        input arrays."""
         args, kwargs = self._params.canonical(args, kwargs)
         if self._specs is not None:
             args = check_input_signature(self._name, self._specs, self._params.names, args)
@@ -101,11 +110,7 @@ class Function:
         call_key(args, parts, arrays)
         if kwargs:
             call_key((kwargs,), parts, arrays)
-        key = tuple(parts)
-        concrete = self._concrete.get(key)
-        if concrete is not None and ctx.recorder is None and not ctx.tapes:
-            return concrete._replay(arrays)
-        return self._slow_call(key, args, kwargs, arrays, concrete)
+        return args, kwargs, tuple(parts), arrays
 
     def _slow_call(self, key, args, kwargs, arrays, concrete):
         """Trace, run inline (under a tape, or recursion), or call from inside a trace."""
@@ -160,14 +165,7 @@ class Function:
         ``TensorSpec`` argument stands for zeros of its shape."""
         args = _nest.pack_like(args, [a.example() if type(a) is TensorSpec else a
                                       for a in _nest.flatten(args)])
-        args, kwargs = self._params.canonical(args, kwargs)
-        if self._specs is not None:
-            args = check_input_signature(self._name, self._specs, self._params.names, args)
-        parts, arrays = [], []
-        call_key(args, parts, arrays)
-        if kwargs:
-            call_key((kwargs,), parts, arrays)
-        key = tuple(parts)
+        args, kwargs, key, _ = self._signature(args, kwargs)
         concrete = self._concrete.get(key)
         if concrete is None:
             concrete, _ = self._trace_once(key, args, kwargs)
