@@ -26,8 +26,8 @@ from .signature import TensorSpec, call_key, check_input_signature, check_specs
 _new = object.__new__
 
 
-def function(func=None, input_signature=None, name=None):
-    """Compile ``func`` into a traced program (as ``tf.function``); usable as
+def function(fn=None, input_signature=None, name=None):
+    """Compile ``fn`` into a traced program (as ``tf.function``); usable as
     ``@mtf.function`` or ``@mtf.function(input_signature=[...])``.
 
     >>> @mtf.function
@@ -36,9 +36,9 @@ def function(func=None, input_signature=None, name=None):
     >>> double(mtf.constant([1.0, 2.0])).numpy()
     array([2., 4.], dtype=float32)
     """
-    if func is None:
+    if fn is None:
         return lambda f: Function(f, input_signature, name)
-    return Function(func, input_signature, name)
+    return Function(fn, input_signature, name)
 
 
 class Function:

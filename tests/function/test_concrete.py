@@ -126,3 +126,12 @@ def test_big_intermediates_are_freed_after_their_last_use():
     assert "del " not in small.program.source
     assert float(f(mtf.constant(np.full(100_000, 0.5, np.float32)))) == pytest.approx(
         100_000 * (np.tanh(1.0) + 1.0), rel=1e-5)
+
+
+def test_name_names_the_function_its_program_and_its_errors():
+    f = mtf.function(lambda x: x * 2.0, name="double")
+    cf = f.get_concrete_function(mtf.constant([1.0]))
+    assert cf.name == "double" and repr(f) == "<mtf.function double>"
+    assert cf.program.source.startswith("def double(")
+    g = mtf.function(fn=None, name="later")(lambda x: x + 1.0)
+    assert g(mtf.constant([1.0])).numpy().tolist() == [2.0] and repr(g) == "<mtf.function later>"
