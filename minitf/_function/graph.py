@@ -104,6 +104,5 @@ class Graph:
         if kind == VARIABLE or hasattr(what, "_value"):    # read, or written by a step
             return GraphTensor(what.name, what.shape, what.dtype, kind="variable",
                                source=what)
-        assert kind == CONSTANT
         return GraphTensor("Const", np.shape(what), getattr(what, "dtype", None),
                            kind="constant", source=what)

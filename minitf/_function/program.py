@@ -185,7 +185,6 @@ class _Names:
             return f"r{what}"
         if kind == VARIABLE:
             return f"{self.bind('v', what)}._value"
-        assert kind == CONSTANT
         return self.bind("c", what)
 
 
