@@ -351,15 +351,19 @@ def noop_replay(program, outputs):
 
 
 def timed_replay(program):
-    """(run, seconds): the program with a clock around each step's line (one line
-    per step); ``seconds[i]`` adds up step i's time over the calls of ``run``."""
+    """(run, seconds): the program with a clock around each step's line (``del`` and
+    check lines are not steps); ``seconds[i]`` adds up step i's time over the calls."""
     lines = program.source.splitlines()
-    body = lines[1:-1]
-    assert len(body) == len(program.steps), "expected one source line per step"
-    timed = [lines[0]]
-    for i, line in enumerate(body):
+    timed, i = [lines[0]], 0
+    for line in lines[1:-1]:
+        if line.startswith(("    del ", "    check_")):     # not a step: freeing, checks
+            timed.append(line)
+            continue
         timed += ["    _t = _clock()", line, f"    _spent[{i}] += _clock() - _t"]
-    seconds = [0.0] * len(body)
+        i += 1
+    if i != len(program.steps):
+        raise SystemExit(f"profile: {i} step lines for {len(program.steps)} steps")
+    seconds = [0.0] * i
     run = _recompiled(program, timed + lines[-1:], {"_clock": time.perf_counter,
                                                      "_spent": seconds})
     return run, seconds
