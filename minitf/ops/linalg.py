@@ -33,7 +33,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if transpose_a and adjoint_a or transpose_b and adjoint_b:
         raise ValueError("matmul: transpose_a and adjoint_a (or transpose_b and "
                          "adjoint_b) cannot both be True.")
-    ta, tb = transpose_a or adjoint_a, transpose_b or adjoint_b
+    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)  # numpy bools
     a, b = check.pair("matmul", a, b)
     if (type(a) not in TENSOR_TYPES or type(b) not in TENSOR_TYPES
             or a._value.ndim < 2 or b._value.ndim < 2 or a._value.dtype.kind == "b"):

@@ -384,3 +384,10 @@ def test_norm_errors(ord, axis, pattern):
 def test_norm_rejects_integers():
     with pytest.raises(TypeError, match=r"norm: expected a floating-point tensor.*int32"):
         mtf.norm(np.array([3, 4], np.int32))
+
+
+def test_matmul_flags_may_be_numpy_bools():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    got = mtf.matmul(mtf.constant(a), mtf.constant(a), transpose_a=np.True_,
+                     transpose_b=np.False_)
+    np.testing.assert_array_equal(got.numpy(), a.T @ a)
