@@ -10,6 +10,7 @@ so the first call is also an ordinary call.
 import functools
 import inspect
 import threading
+import warnings
 import weakref
 
 from .. import _nest
@@ -145,6 +146,8 @@ class Function:
     def _trace(self, args, kwargs):
         first = self._tracing_count == 0
         self._tracing_count += 1
+        if self._tracing_count == RETRACING_WARNING:
+            warnings.warn(_retracing_message(self._name, self._tracing_count), stacklevel=5)
         rec = Recorder(self._name, allow_variables=first)
         inputs = []
         traced_args = _placeholders(args, rec, inputs)
@@ -171,6 +174,17 @@ class Function:
             concrete, _ = self._trace_once(key, args, kwargs)
         concrete._key = key
         return concrete
+
+
+RETRACING_WARNING = 10      # traces of one function before a warning (TF warns too)
+
+
+def _retracing_message(name, count):
+    return (f"mtf.function {name!r} has traced {count} times: each new shape, dtype or "
+            f"Python value of its arguments traces again (and keeps another program). "
+            f"Pass values that change between calls as Tensors, use a learning-rate "
+            f"schedule rather than a changing Python float, or give the function an "
+            f"input_signature.")
 
 
 class _Parameters:

@@ -2,6 +2,7 @@
 import functools
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -395,3 +396,16 @@ def test_a_traced_tensor_as_a_size_says_so(use):
     f = mtf.function(lambda n: use(n))
     with pytest.raises(mtf.errors.OperatorNotAllowedInGraphError):
         f(mtf.constant(3))
+
+
+def test_tracing_again_and_again_warns_once():
+    f = mtf.function(lambda x, k: x * k)
+    x = f32(1.0)
+    with pytest.warns(UserWarning, match="traced 10 times.*as Tensors"):
+        for k in range(10):
+            f(x, float(k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in range(10, 15):
+            f(x, float(k))
+    assert f.experimental_get_tracing_count() == 15
