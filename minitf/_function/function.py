@@ -55,7 +55,7 @@ class Function:
                        else check_specs(self._name, input_signature))
         self._params = _Parameters(python_function)
         self._concrete = {}              # signature key -> ConcreteFunction
-        self._tracing = set()            # keys being traced now (recursion)
+        self._tracing = {}               # key being traced -> the tracing thread's id
         self._lock = threading.RLock()
         self._tracing_count = 0
         self._bound = weakref.WeakKeyDictionary()    # instance -> Function (methods)
@@ -115,7 +115,7 @@ class Function:
 
     def _slow_call(self, key, args, kwargs, arrays, concrete):
         """Trace, run inline (under a tape, or recursion), or call from inside a trace."""
-        if ctx.tapes or key in self._tracing:
+        if ctx.tapes or self._tracing.get(key) == threading.get_ident():
             return self._python_function(*args, **kwargs)     # the tape sees every op
         outer = ctx.recorder
         if concrete is None:
@@ -135,11 +135,11 @@ class Function:
             concrete = self._concrete.get(key)
             if concrete is not None:
                 return concrete, None
-            self._tracing.add(key)
+            self._tracing[key] = threading.get_ident()
             try:
                 concrete, result, outputs = self._trace(args, kwargs)
             finally:
-                self._tracing.discard(key)
+                del self._tracing[key]
             self._concrete[key] = concrete
             return concrete, (result, outputs)
 

@@ -409,3 +409,26 @@ def test_tracing_again_and_again_warns_once():
         for k in range(10, 15):
             f(x, float(k))
     assert f.experimental_get_tracing_count() == 15
+
+
+def test_a_thread_waits_for_the_trace_another_thread_is_making():
+    started, release = threading.Event(), threading.Event()
+    runs = []
+
+    def slow(x):
+        runs.append(1)
+        started.set()
+        release.wait(5)
+        return x * 2.0
+    f = mtf.function(slow)
+    results = []
+    tracer = threading.Thread(target=lambda: results.append(f(f32(1.0))))
+    tracer.start()
+    started.wait(5)
+    waiter = threading.Thread(target=lambda: results.append(f(f32(3.0))))
+    waiter.start()
+    release.set()
+    tracer.join()
+    waiter.join()
+    assert len(runs) == 1                     # the second call replayed, never ran Python
+    assert sorted(float(r) for r in results) == [2.0, 6.0]
