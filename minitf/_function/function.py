@@ -14,12 +14,13 @@ import warnings
 import weakref
 
 from .. import _nest
+from .. import tape as _tape
 from .._context import ctx
 from ..ops import _dispatch
 from ..ops._quiet import enter as _quiet_enter, leave as _quiet_leave
 from ..indexed_slices import IndexedSlices
 from ..tensor import Tensor, _to_array
-from . import graph as _graph
+from . import gradient, graph as _graph
 from .program import Program
 from .recorder import Recorder
 from .signature import TensorSpec, call_key, check_input_signature, check_specs
@@ -59,6 +60,8 @@ class Function:
         self._lock = threading.RLock()
         self._tracing_count = 0
         self._bound = weakref.WeakKeyDictionary()    # instance -> Function (methods)
+        self._backward = None            # the traced gradient function, once needed
+        self._effects = "run"            # "skip" for a backward function (gradient.py)
         functools.update_wrapper(self, python_function, updated=())
 
     @property
@@ -114,10 +117,15 @@ class Function:
         return args, kwargs, tuple(parts), arrays
 
     def _slow_call(self, key, args, kwargs, arrays, concrete):
-        """Trace, run inline (under a tape, or recursion), or call from inside a trace."""
-        if ctx.tapes or self._tracing.get(key) == threading.get_ident():
-            return self._python_function(*args, **kwargs)     # the tape sees every op
+        """Trace, replay for a tape, run inline (recursion, or a tape inside another
+        trace), or call from inside a trace."""
+        if self._tracing.get(key) == threading.get_ident():
+            return self._python_function(*args, **kwargs)
         outer = ctx.recorder
+        if ctx.tapes:
+            if outer is not None:
+                return self._python_function(*args, **kwargs)   # the tapes see its ops
+            return self._call_under_tapes(key, args, kwargs, arrays, concrete)
         if concrete is None:
             concrete, result = self._trace_once(key, args, kwargs)
             if result is not None:
@@ -127,6 +135,28 @@ class Function:
         if outer is None:
             return concrete._replay(arrays)
         return _call_inside_trace(outer, self._name, concrete, args, kwargs, arrays)
+
+    def _call_under_tapes(self, key, args, kwargs, arrays, concrete):
+        """A call that tapes outside the function record: traced (the tapes see the
+        traced run's ops), replayed and recorded as one op, or run eagerly when
+        running its Python again would not give its values (see ``gradient.py``)."""
+        if concrete is None:
+            concrete, traced = self._trace_once(key, args, kwargs)
+            if traced is not None:
+                return traced[0]
+        if not gradient.can_recompute(concrete):
+            return self._python_function(*args, **kwargs)
+        result = concrete._replay(arrays)
+        gradient.record(self, concrete, args, kwargs, _leaf_tensors((args, kwargs)), result)
+        return result
+
+    def _backward_function(self):
+        """The traced function computing this one's gradients (``gradient.py``)."""
+        if self._backward is None:
+            self._backward = Function(gradient.backward_of(self._python_function),
+                                      name=f"{self._name}_backward")
+            self._backward._effects = "skip"
+        return self._backward
 
     def _trace_once(self, key, args, kwargs):
         """(concrete, (structured result, flat outputs)) for a new key; (concrete,
@@ -148,17 +178,17 @@ class Function:
         self._tracing_count += 1
         if self._tracing_count == RETRACING_WARNING:
             warnings.warn(_retracing_message(self._name, self._tracing_count), stacklevel=5)
-        rec = Recorder(self._name, allow_variables=first)
+        rec = Recorder(self._name, allow_variables=first, effects=self._effects)
         inputs = []
         traced_args = _placeholders(args, rec, inputs)
         traced_kwargs = _placeholders(kwargs, rec, inputs)
-        saved_recorder, saved_tapes = ctx.recorder, ctx.tapes
-        ctx.recorder, ctx.tapes = rec, []
+        saved = ctx.recorder
+        ctx.recorder = rec                # tapes outside keep recording the traced run
         try:
             result = self._python_function(*traced_args, **traced_kwargs)
             outputs = _output_refs(rec, result)
         finally:
-            ctx.recorder, ctx.tapes = saved_recorder, saved_tapes
+            ctx.recorder = saved
         concrete = ConcreteFunction(self._name, rec, inputs, result, outputs,
                                     self._params.leaf_names(args, kwargs))
         return concrete, result, outputs
@@ -242,6 +272,8 @@ def _placeholders(args, rec, inputs):
         value = args._value if t is Tensor else _to_array(args, None, False, "mtf.function")
         placeholder = rec.placeholder(value)
         inputs.append(rec.slots[id(placeholder)])
+        if t is Tensor and ctx.tapes:      # a tape outside: gradients reach the argument
+            _tape.record("input", (args,), placeholder, _pass_gradient, saves=False)
         return placeholder
     if t is IndexedSlices:
         return _slices(_placeholders(args.values, rec, inputs),
@@ -253,6 +285,10 @@ def _placeholders(args, rec, inputs):
         replaced = {k: _placeholders(args[k], rec, inputs) for k in keys}
         return {k: replaced[k] for k in args}
     return args
+
+
+def _pass_gradient(g, needs):
+    return (g,)
 
 
 def _output_refs(rec, result):

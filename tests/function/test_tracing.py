@@ -432,3 +432,60 @@ def test_a_thread_waits_for_the_trace_another_thread_is_making():
     waiter.join()
     assert len(runs) == 1                     # the second call replayed, never ran Python
     assert sorted(float(r) for r in results) == [2.0, 6.0]
+
+
+@pytest.mark.parametrize("first_call_under_tape", [True, False])
+def test_tapes_outside_get_gradients_of_traced_calls(first_call_under_tape):
+    w = mtf.Variable([0.5, -1.0])
+    runs = []
+
+    def step(x):
+        runs.append(1)
+        return mtf.reduce_sum(mtf.tanh(x * w) * x)
+    f = mtf.function(step)
+    if not first_call_under_tape:
+        f(f32(0.0, 0.0))
+    for values in ([1.0, 2.0], [0.3, -0.7], [2.0, 1.0]):
+        x = f32(*values)
+        with mtf.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x)
+        got = tape.gradient(y, [x, w])
+        with mtf.GradientTape() as tape:
+            tape.watch(x)
+            y = step(x)
+        want = tape.gradient(y, [x, w])
+        for g, e in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), e.numpy())
+    assert len(runs) == 1 + 3 + 1           # one trace, the eager truths, one backward trace
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_a_function_with_effects_runs_eagerly_under_an_outside_tape():
+    v = mtf.Variable(1.0)
+
+    def step(x):
+        v.assign_add(1.0)
+        return x * v
+    f = mtf.function(step)
+    x = f32(3.0)
+    f(x)                                          # traced: v = 2
+    with mtf.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)                                  # v = 3, eagerly: the tape sees x * v
+    assert float(v) == 3.0 and tape.gradient(y, x).numpy().tolist() == [3.0]
+
+
+def test_second_order_through_a_traced_call_under_outside_tapes():
+    f = mtf.function(lambda x: mtf.reduce_sum(x * x * x))
+    for values in ([1.0, 2.0], [3.0, -1.0], [0.5, 0.25]):
+        x = f32(*values)
+        with mtf.GradientTape() as outer:
+            outer.watch(x)
+            with mtf.GradientTape() as inner:
+                inner.watch(x)
+                y = f(x)
+            g = inner.gradient(y, x)
+        h = outer.gradient(g, x)
+        np.testing.assert_allclose(g.numpy(), 3 * np.square(values), rtol=1e-6)
+        np.testing.assert_allclose(h.numpy(), 6 * np.array(values), rtol=1e-6)
