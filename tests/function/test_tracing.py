@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import minitf as mtf
+import _helpers
 
 
 def counting(fn=None, **kwargs):
@@ -479,13 +480,5 @@ def test_a_function_with_effects_runs_eagerly_under_an_outside_tape():
 def test_second_order_through_a_traced_call_under_outside_tapes():
     f = mtf.function(lambda x: mtf.reduce_sum(x * x * x))
     for values in ([1.0, 2.0], [3.0, -1.0], [0.5, 0.25]):
-        x = f32(*values)
-        with mtf.GradientTape() as outer:
-            outer.watch(x)
-            with mtf.GradientTape() as inner:
-                inner.watch(x)
-                y = f(x)
-            g = inner.gradient(y, x)
-        h = outer.gradient(g, x)
-        np.testing.assert_allclose(g.numpy(), 3 * np.square(values), rtol=1e-6)
-        np.testing.assert_allclose(h.numpy(), 6 * np.array(values), rtol=1e-6)
+        x = np.array(values, np.float32)
+        np.testing.assert_allclose(_helpers.hessian(f, x), np.diag(6 * x), rtol=1e-6)
