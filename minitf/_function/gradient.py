@@ -11,7 +11,6 @@ a tape instead (its ops are then recorded one by one).
 """
 from .. import tape as _tape
 from ..indexed_slices import IndexedSlices
-from ..ops._dispatch import DRAW
 from ..tensor import Tensor
 
 

@@ -7,7 +7,7 @@ listed, including those the compiled program drops because nothing reads them.
 """
 import numpy as np
 
-from .recorder import CONSTANT, SLOT, VARIABLE
+from .recorder import SLOT, VARIABLE
 
 
 class GraphTensor:
