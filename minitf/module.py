@@ -18,6 +18,7 @@ written straight into ``__dict__`` over an existing plain attribute
 import functools
 import re
 
+from . import _weights
 from ._context import ctx, name_scope
 from .tensor import Variable
 
@@ -108,6 +109,24 @@ class Module:
         True
         """
         return tuple(self._flatten(predicate=_is_non_trainable_variable))
+
+    def get_weights(self):
+        """Writable numpy copies of ``variables``, in that order (as Keras)."""
+        return _weights.get_weights(self.variables)
+
+    def set_weights(self, weights):
+        """Assign ``variables`` (in order) from arrays of their shapes and dtypes; all
+        are checked first, so a ``ValueError`` changes nothing."""
+        variables = self.variables
+        _weights.assign_all(variables, _weights.checked_arrays("set_weights", variables,
+                                                               weights))
+
+    def load_weights(self, mapping):
+        """Assign the Variables named by ``mapping``'s keys, paths relative to this
+        module as in checkpoints (``{"layers/0/w": array}``); float arrays are cast to
+        the variable's dtype. A shape mismatch raises ``ValueError`` and changes
+        nothing. Returns the keys that name no Variable."""
+        return _weights.load_weights(self, mapping)
 
     @property
     def submodules(self):

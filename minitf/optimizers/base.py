@@ -17,7 +17,7 @@ import weakref
 
 import numpy as np
 
-from .. import dtypes
+from .. import _weights
 from .._context import ctx, name_scope
 from ..tensor import Variable, _TensorLike, _state_lock
 from . import _learning_rate, _slots, _sparse, _step, _traced, schedules
@@ -349,29 +349,14 @@ class Optimizer:
 
     def get_weights(self):
         """Copies of ``variables`` as numpy arrays."""
-        return [v.numpy() for v in self.variables]
+        return _weights.get_weights(self.variables)
 
     def set_weights(self, weights):
         """Assign ``variables`` from arrays; all are checked before any is assigned."""
         variables = self.variables
-        weights = list(weights)
-        if len(weights) != len(variables):
-            raise ValueError(f"set_weights: {type(self).__name__} has {len(variables)} "
-                             f"variables ({[v.name for v in variables]}) but received "
-                             f"{len(weights)} arrays. Build the optimizer first (apply or "
-                             f"build(var_list)) so that its slots exist.")
-        arrays = []
-        for var, w in zip(variables, weights):
-            a = dtypes.check_array(np.asarray(w._value if isinstance(w, _TensorLike) else w),
-                                   "set_weights")
-            if a.shape != var.shape or a.dtype != var.dtype:
-                raise ValueError(f"set_weights: {var.name!r} has shape {var.shape} and dtype "
-                                 f"{var.dtype}; received shape {a.shape}, dtype {a.dtype}.")
-            arrays.append(a)
-        written = {id(_step.memory_root(v._value)) for v in variables}
-        arrays = [_step.snapshot(a, written) for a in arrays]   # read all before writing
-        for var, a in zip(variables, arrays):
-            var.assign(a)
+        _weights.assign_all(variables, _weights.checked_arrays(
+            "set_weights", variables, weights, hint=" Build the optimizer first (apply or "
+            "build(var_list)) so that its slots exist."))
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Exempt variables from weight decay: by identity, or if any regex in
