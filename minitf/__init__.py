@@ -19,6 +19,8 @@ from .ops import (  # noqa: F401
 from .ops import (  # noqa: F401
     argmax, argmin, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod,
     reduce_std, reduce_sum, reduce_variance)
+from .ops import add_n, cumprod, cumsum, reduce_all, reduce_any  # noqa: F401
+from .ops import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh  # noqa: F401
 # ---- shape
 from .ops import (  # noqa: F401
     broadcast_to, concat, expand_dims, pad, rank, reshape, size, split, squeeze, stack,

@@ -11,3 +11,6 @@ from .ops import (  # noqa: F401
 from .ops import (  # noqa: F401
     argmax, argmin, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod,
     reduce_std, reduce_sum, reduce_variance)
+from .ops import add_n, cumprod, cumsum, reduce_all, reduce_any  # noqa: F401
+from .ops import is_finite, is_inf, is_nan  # noqa: F401
+from .ops import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh  # noqa: F401

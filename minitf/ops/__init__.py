@@ -10,10 +10,13 @@ from .elementwise import (  # noqa: F401
 from .comparison import (  # noqa: F401
     ceil, equal, floor, floordiv, greater, greater_equal, less, less_equal, logical_and,
     logical_not, logical_or, mod, not_equal, round)
+from .comparison import is_finite, is_inf, is_nan  # noqa: F401
+from .nary import add_n  # noqa: F401
 # ---- reduce
 from .reduce import (  # noqa: F401
     argmax, argmin, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod,
     reduce_std, reduce_sum, reduce_variance)
+from .reduce import reduce_all, reduce_any  # noqa: F401
 # ---- shape
 # (the op `shape` is not re-exported here: it would hide the module ops.shape)
 from .shape import (  # noqa: F401
@@ -21,6 +24,10 @@ from .shape import (  # noqa: F401
     tile, transpose, unstack)
 # ---- indexing
 from .indexing import boolean_mask, gather, gather_nd, getitem  # noqa: F401
+# ---- scan
+from .scan import cumprod, cumsum  # noqa: F401
+# ---- inverse trigonometric and hyperbolic
+from .trig import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh  # noqa: F401
 # ---- creation
 from .creation import (  # noqa: F401
     eye, fill, linspace, one_hot, ones, ones_like, range, zeros, zeros_like)

@@ -128,3 +128,30 @@ def _compare(op, ufunc, x, y, label):
         raise int_overflow(op, x, y) from None
     finally:
         _quiet.leave(token)
+
+
+def is_finite(x, name=None):
+    """Whether each element is finite, not NaN nor +-inf (no gradient).
+
+    >>> mtf.math.is_finite([1.0, np.inf, np.nan]).numpy().tolist()
+    [True, False, False]
+    """
+    return apply("is_finite", np.isfinite, (check.float_tensor("is_finite", x),), label=name)
+
+
+def is_nan(x, name=None):
+    """Whether each element is NaN (no gradient).
+
+    >>> mtf.math.is_nan([1.0, np.inf, np.nan]).numpy().tolist()
+    [False, False, True]
+    """
+    return apply("is_nan", np.isnan, (check.float_tensor("is_nan", x),), label=name)
+
+
+def is_inf(x, name=None):
+    """Whether each element is +inf or -inf (no gradient).
+
+    >>> mtf.math.is_inf([1.0, -np.inf, np.nan]).numpy().tolist()
+    [False, True, False]
+    """
+    return apply("is_inf", np.isinf, (check.float_tensor("is_inf", x),), label=name)

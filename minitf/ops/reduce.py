@@ -287,3 +287,32 @@ def _arg(op, fn, input, axis, output_type, name):
         raise ValueError(f"{op}: cannot take {op} over axis {axis} of size 0 "
                          f"(input shape {x.shape}).")
     return apply(op, lambda v: fn(v, axis=axis).astype(out_dtype), (x,), label=name)
+
+
+# ------------------------------------------------- all, any: bool, no gradient
+
+def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
+    """Logical and over ``axis`` of a bool tensor (True when empty).
+
+    >>> mtf.reduce_all([[True, False], [True, True]], axis=1).numpy().tolist()
+    [False, True]
+    """
+    return _logical("reduce_all", np.logical_and.reduce, input_tensor, axis, keepdims, name)
+
+
+def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
+    """Logical or over ``axis`` of a bool tensor (False when empty).
+
+    >>> mtf.reduce_any([[True, False], [False, False]], axis=1).numpy().tolist()
+    [True, False]
+    """
+    return _logical("reduce_any", np.logical_or.reduce, input_tensor, axis, keepdims, name)
+
+
+def _logical(op, fn, input_tensor, axis, keepdims, name):
+    """reduce_all / reduce_any: bool inputs only (TypeError otherwise, as TF)."""
+    x, axes, keepdims = _arguments(op, input_tensor, axis, keepdims)
+    if x.dtype.kind != "b":
+        raise TypeError(f"{op}: expected a bool tensor, got {x.dtype} of shape {x.shape}; "
+                        f"compare it first (e.g. mtf.not_equal(x, 0)).")
+    return apply(op, lambda v: fn(v, axes, None, None, keepdims), (x,), label=name)

@@ -21,6 +21,8 @@ import pytest
 
 import minitf as mtf
 import _bad_values as _pools
+import _bad_inputs_math
+import _bad_inputs_trig
 from _bad_values import JUNK, KINDS
 
 CALLS = int(os.environ.get("MINITF_FUZZ_CALLS", "5000"))
@@ -125,6 +127,8 @@ TABLE = {
                     seed="seed"),
     "set_seed": dict(seed="seed"),
 }
+TABLE.update(_bad_inputs_math.ENTRIES)
+TABLE.update(_bad_inputs_trig.ENTRIES)
 
 # Public callables that are not ops, with the reason.
 NOT_OPS = {

@@ -24,6 +24,8 @@ from hypothesis import HealthCheck, given, reject, settings, strategies as st
 import minitf as mtf
 from _gradient_ops import TABLE, Reject, _spread_regime
 import _gradient_ops_nn  # noqa: F401  (registers the rest of the table)
+import _gradient_ops_math  # noqa: F401
+import _gradient_ops_trig  # noqa: F401
 
 EXAMPLES = int(os.environ.get("MINITF_FUZZ_EXAMPLES", "2000"))
 STEP = 1e-3          # finite-difference step along the direction (Richardson: h, h/2)
@@ -36,6 +38,7 @@ NOT_DIFFERENTIABLE = {  # public functions without a gradient, by design or as T
     "logical_or", "logical_not", "shape", "size", "rank", "zeros", "ones", "zeros_like",
     "ones_like", "fill", "range", "eye", "linspace", "one_hot", "normal", "uniform",
     "truncated_normal", "set_seed", "constant", "convert_to_tensor",
+    "reduce_all", "reduce_any", "is_finite", "is_nan", "is_inf",
     "function", "print"}   # a decorator (differentiable through), and an effect
 
 
