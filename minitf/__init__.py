@@ -51,5 +51,6 @@ from ._function.function import function  # noqa: F401
 from ._function.signature import TensorSpec  # noqa: F401
 from ._function.printing import print_ as print  # noqa: F401,A001
 from ._function.control_flow import cond, while_loop  # noqa: F401
+# ---- research ops: shape and index
 
 __version__ = "0.1.0"

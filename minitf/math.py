@@ -14,3 +14,5 @@ from .ops import (  # noqa: F401
 from .ops import add_n, cumprod, cumsum, reduce_all, reduce_any  # noqa: F401
 from .ops import is_finite, is_inf, is_nan  # noqa: F401
 from .ops import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh  # noqa: F401
+# ---- research ops: math
+# ---- research ops: nn

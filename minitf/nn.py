@@ -12,3 +12,4 @@ from .ops.losses import (  # noqa: F401
     sparse_softmax_cross_entropy_with_logits)
 from .ops.nn_misc import dropout, moments  # noqa: F401
 from .ops.pool import avg_pool2d, max_pool2d  # noqa: F401
+# ---- research ops: nn

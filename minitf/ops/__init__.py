@@ -47,3 +47,6 @@ from .nn_misc import dropout, moments  # noqa: F401
 from .pool import avg_pool2d, max_pool2d  # noqa: F401
 # ---- random (mtf.random)
 from .random import normal, set_seed, truncated_normal, uniform  # noqa: F401
+# ---- research ops: math
+# ---- research ops: shape and index
+# ---- research ops: nn

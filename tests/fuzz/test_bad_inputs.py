@@ -23,6 +23,9 @@ import minitf as mtf
 import _bad_values as _pools
 import _bad_inputs_math
 import _bad_inputs_trig
+import _bad_inputs_segments
+import _bad_inputs_shape_index
+import _bad_inputs_nn_extra
 from _bad_values import JUNK, KINDS
 
 CALLS = int(os.environ.get("MINITF_FUZZ_CALLS", "5000"))
@@ -129,6 +132,8 @@ TABLE = {
 }
 TABLE.update(_bad_inputs_math.ENTRIES)
 TABLE.update(_bad_inputs_trig.ENTRIES)
+for _extra in (_bad_inputs_segments, _bad_inputs_shape_index, _bad_inputs_nn_extra):
+    TABLE.update(_extra.ENTRIES)
 
 # Public callables that are not ops, with the reason.
 NOT_OPS = {

@@ -26,6 +26,9 @@ from _gradient_ops import TABLE, Reject, _spread_regime
 import _gradient_ops_nn  # noqa: F401  (registers the rest of the table)
 import _gradient_ops_math  # noqa: F401
 import _gradient_ops_trig  # noqa: F401
+import _gradient_ops_segments  # noqa: F401
+import _gradient_ops_shape_index  # noqa: F401
+import _gradient_ops_nn_extra  # noqa: F401
 
 EXAMPLES = int(os.environ.get("MINITF_FUZZ_EXAMPLES", "2000"))
 STEP = 1e-3          # finite-difference step along the direction (Richardson: h, h/2)

@@ -1,0 +1,3 @@
+"""Bad-input fuzzer entries of the nn_extra research ops."""
+
+ENTRIES = {}

@@ -1,0 +1,3 @@
+"""Bad-input fuzzer entries of the segments research ops."""
+
+ENTRIES = {}

@@ -1,0 +1,3 @@
+"""Bad-input fuzzer entries of the shape_index research ops."""
+
+ENTRIES = {}

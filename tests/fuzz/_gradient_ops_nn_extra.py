@@ -1,0 +1,1 @@
+"""Gradient fuzzer entries of the nn_extra research ops."""

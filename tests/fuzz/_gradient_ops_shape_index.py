@@ -1,0 +1,1 @@
+"""Gradient fuzzer entries of the shape_index research ops."""
