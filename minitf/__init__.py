@@ -52,5 +52,6 @@ from ._function.signature import TensorSpec  # noqa: F401
 from ._function.printing import print_ as print  # noqa: F401,A001
 from ._function.control_flow import cond, while_loop  # noqa: F401
 # ---- research ops: shape and index
+from .ops import meshgrid, repeat, reverse, roll, sequence_mask, unique  # noqa: F401
 
 __version__ = "0.1.0"

@@ -15,4 +15,7 @@ from .ops import add_n, cumprod, cumsum, reduce_all, reduce_any  # noqa: F401
 from .ops import is_finite, is_inf, is_nan  # noqa: F401
 from .ops import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh  # noqa: F401
 # ---- research ops: math
+from .ops import divide_no_nan, log_sigmoid, xlogy  # noqa: F401
+from .ops import segment_sum, unsorted_segment_sum  # noqa: F401
 # ---- research ops: nn
+from .ops.nn_ops import l2_normalize  # noqa: F401

@@ -25,6 +25,18 @@ def assert_replays(fn, make_args, seeds=(1, 2, 3)):
     return traced
 
 
+def planted(seed, shape=(3, 4), dtype=np.float64, low=-2.0, high=2.0):
+    """A Tensor of uniform values in [low, high); seed 2 plants zeros, seed 3 NaN and
+    infinities (the edges a replay must reproduce)."""
+    v = np.random.default_rng(seed).uniform(low, high, shape)
+    flat = v.reshape(-1)
+    if seed == 2:
+        flat[::3] = 0.0
+    elif seed == 3 and flat.size >= 3:
+        flat[:3] = np.nan, np.inf, -np.inf
+    return mtf.constant(v.astype(dtype))
+
+
 def with_gradient(op, order=1):
     """``fn(x, *rest)`` returning ``op(x, *rest)`` and its gradients w.r.t. ``x`` up
     to ``order`` (each taken of the sum of the previous one)."""

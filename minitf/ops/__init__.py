@@ -48,5 +48,11 @@ from .pool import avg_pool2d, max_pool2d  # noqa: F401
 # ---- random (mtf.random)
 from .random import normal, set_seed, truncated_normal, uniform  # noqa: F401
 # ---- research ops: math
+from .special import divide_no_nan, log_sigmoid, xlogy  # noqa: F401
+from .segments import segment_sum, unsorted_segment_sum  # noqa: F401
 # ---- research ops: shape and index
+from .rearrange import meshgrid, repeat, reverse, roll  # noqa: F401
+from .sequence import sequence_mask, unique  # noqa: F401
 # ---- research ops: nn
+from .activations import relu6, silu, swish  # noqa: F401
+from .nn_ops import bias_add, embedding_lookup, l2_normalize  # noqa: F401

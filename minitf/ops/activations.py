@@ -172,3 +172,54 @@ def _class_axis(op, axis, x):
     if ndim == 0:
         raise ValueError(f"{op}: logits must have at least one axis, got a scalar.")
     return check.axis(op, -1 if axis is None else axis, ndim)
+
+
+# ------------------------------------------------ research ops: silu, relu6
+
+from ._arith import quiet_apply  # noqa: E402
+from .elementwise import _stable_sigmoid, sigmoid  # noqa: E402
+
+
+def silu(features, beta=1.0, name=None):
+    """features * sigmoid(beta * features) (``swish`` is the same op; ``beta`` a number).
+
+    >>> mtf.nn.silu(np.array([0.0, 2.0])).numpy().round(4).tolist()
+    [0.0, 1.7616]
+    """
+    op = "silu (swish)"       # one function under both names: errors name both
+    x = check.float_tensor(op, features, "features")
+    beta = check.number(op, "beta", beta)
+    b = quietly(x._value.dtype.type, beta)           # beyond float16/32's range: inf
+
+    def fn(v):
+        return v * _stable_sigmoid(v * b)
+
+    def grad(g, _):
+        s = sigmoid(x * beta)
+        return (g * s * (1 + x * beta * (1 - s)),)
+    return quiet_apply("silu", fn, (x,), grad, label=name)
+
+
+swish = silu
+
+
+def relu6(features, name=None):
+    """min(max(features, 0), 6); NaN stays NaN (its gradient is 0).
+
+    >>> mtf.nn.relu6([-1, 3, 9]).numpy().tolist()
+    [0, 3, 6]
+    """
+    x = check.tensor("relu6", features, "features")
+    if x._value.dtype.kind == "b":
+        raise TypeError(f"relu6: features must be numbers, not bools. "
+                        f"{check.received('features', features)}")
+    return apply("relu6", lambda v: np.minimum(np.maximum(v, 0), 6), (x,),
+                 lambda g, _: (_relu6_grad(x, g),), label=name)
+
+
+def _relu6_grad(x, g):
+    """g where 0 < x < 6, else 0 (one op; linear in g, piecewise constant in x)."""
+    def fn(v, d):
+        return np.where((v > 0) & (v < 6), d, d.dtype.type(0))
+    return apply("relu6_grad", fn, (x, g),
+                 lambda h, needs: (None, _relu6_grad(x, h) if needs[1] else None))

@@ -15,14 +15,8 @@ F32, F64 = np.float32, np.float64
 
 
 def _floats(seed, shape=(3, 4), dtype=F64):
-    """Uniform values; seed 2 plants zeros, seed 3 NaN and infinities."""
-    v = np.random.default_rng(seed).uniform(-2, 2, shape)
-    flat = v.reshape(-1)
-    if seed == 2:
-        flat[::3] = 0.0
-    elif seed == 3 and flat.size >= 3:
-        flat[:3] = np.nan, np.inf, -np.inf
-    return mtf.constant(v.astype(dtype))
+    """Uniform values in [-2, 2) with zeros, NaN and infinities by seed."""
+    return _replay.planted(seed, shape, dtype)
 
 
 def _ints(seed, shape=(3, 4), dtype=np.int32):

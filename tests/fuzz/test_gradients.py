@@ -26,9 +26,9 @@ from _gradient_ops import TABLE, Reject, _spread_regime
 import _gradient_ops_nn  # noqa: F401  (registers the rest of the table)
 import _gradient_ops_math  # noqa: F401
 import _gradient_ops_trig  # noqa: F401
-import _gradient_ops_segments  # noqa: F401
-import _gradient_ops_shape_index  # noqa: F401
-import _gradient_ops_nn_extra  # noqa: F401
+import _gradient_ops_segments
+import _gradient_ops_shape_index
+import _gradient_ops_nn_extra
 
 EXAMPLES = int(os.environ.get("MINITF_FUZZ_EXAMPLES", "2000"))
 STEP = 1e-3          # finite-difference step along the direction (Richardson: h, h/2)
@@ -43,6 +43,9 @@ NOT_DIFFERENTIABLE = {  # public functions without a gradient, by design or as T
     "truncated_normal", "set_seed", "constant", "convert_to_tensor",
     "reduce_all", "reduce_any", "is_finite", "is_nan", "is_inf",
     "function", "print"}   # a decorator (differentiable through), and an effect
+NOT_DIFFERENTIABLE |= (_gradient_ops_segments.NOT_DIFFERENTIABLE
+                       | _gradient_ops_shape_index.NOT_DIFFERENTIABLE
+                       | _gradient_ops_nn_extra.NOT_DIFFERENTIABLE)
 
 
 class Builder:
