@@ -6,6 +6,8 @@ incoming gradient back: roll the other way, reverse again, sum the copies of
 """
 import numpy as np
 
+from ..kernels import scatter
+
 from . import _validate as check
 from ._dispatch import TENSOR_TYPES, apply, wrap_constant
 from .reduce import reduce_sum
@@ -154,9 +156,7 @@ def _summed_copies(g, r, axis, n, dynamic):
     def run(h, k):
         counts = _counts(k, n, axis)
         ids = np.repeat(np.arange(n), counts)
-        moved = np.moveaxis(h, axis, 0)
-        out = np.zeros((n,) + moved.shape[1:], h.dtype)
-        np.add.at(out, ids, moved)
+        out = scatter.scatter_add_rows(np.moveaxis(h, axis, 0), ids, n)
         return np.moveaxis(out, 0, axis)
     return apply("repeat_grad", run, (g, r),
                  lambda h, _: (_repeated(h, r, axis, dynamic=dynamic),), inputs=(g,),
