@@ -53,5 +53,12 @@ from ._function.printing import print_ as print  # noqa: F401,A001
 from ._function.control_flow import cond, while_loop  # noqa: F401
 # ---- research ops: shape and index
 from .ops import meshgrid, repeat, reverse, roll, sequence_mask, unique  # noqa: F401
+# ---- research ops: sorting and special functions
+# ---- research ops: scatter and map
+# ---- research ops: vectorized_map
+# ---- research ops: linalg
+from . import linalg  # noqa: F401
+# ---- research ops: autodiff
+# ---- research ops: random
 
 __version__ = "0.1.0"

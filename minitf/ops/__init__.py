@@ -56,3 +56,8 @@ from .sequence import sequence_mask, unique  # noqa: F401
 # ---- research ops: nn
 from .activations import relu6, silu, swish  # noqa: F401
 from .nn_ops import bias_add, embedding_lookup, l2_normalize  # noqa: F401
+# ---- research ops: sorting and special functions
+# ---- research ops: scatter
+# ---- research ops: convolutions
+# ---- research ops: linalg matrix
+# ---- research ops: linalg decompositions

@@ -11,8 +11,10 @@ dtypes including big-endian, NaN/Inf, empty, 0-d, read-only, non-contiguous).
 spread over the ops, with a fixed seed per op (``MINITF_FUZZ_SEED`` picks another
 fixed seed, to explore).
 """
+import importlib
 import inspect
 import os
+import pathlib
 import warnings
 import zlib
 
@@ -21,11 +23,6 @@ import pytest
 
 import minitf as mtf
 import _bad_values as _pools
-import _bad_inputs_math
-import _bad_inputs_trig
-import _bad_inputs_segments
-import _bad_inputs_shape_index
-import _bad_inputs_nn_extra
 from _bad_values import JUNK, KINDS
 
 CALLS = int(os.environ.get("MINITF_FUZZ_CALLS", "5000"))
@@ -130,10 +127,9 @@ TABLE = {
                     seed="seed"),
     "set_seed": dict(seed="seed"),
 }
-TABLE.update(_bad_inputs_math.ENTRIES)
-TABLE.update(_bad_inputs_trig.ENTRIES)
-for _extra in (_bad_inputs_segments, _bad_inputs_shape_index, _bad_inputs_nn_extra):
-    TABLE.update(_extra.ENTRIES)
+# Each research-op area lists its entries in its own _bad_inputs_<area>.py.
+for _path in sorted(pathlib.Path(__file__).parent.glob("_bad_inputs_*.py")):
+    TABLE.update(importlib.import_module(_path.stem).ENTRIES)
 
 # Public callables that are not ops, with the reason.
 NOT_OPS = {

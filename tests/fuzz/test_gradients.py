@@ -14,8 +14,10 @@ regime), or whose values overflow, is rejected, never counted as a pass.
 
 ``MINITF_FUZZ_EXAMPLES`` sets the number of examples (2000 by default).
 """
+import importlib
 import inspect
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -24,11 +26,10 @@ from hypothesis import HealthCheck, given, reject, settings, strategies as st
 import minitf as mtf
 from _gradient_ops import TABLE, Reject, _spread_regime
 import _gradient_ops_nn  # noqa: F401  (registers the rest of the table)
-import _gradient_ops_math  # noqa: F401
-import _gradient_ops_trig  # noqa: F401
-import _gradient_ops_segments
-import _gradient_ops_shape_index
-import _gradient_ops_nn_extra
+
+# Each research-op area registers its entries in its own _gradient_ops_<area>.py.
+_AREAS = [importlib.import_module(path.stem) for path in
+          sorted(pathlib.Path(__file__).parent.glob("_gradient_ops_*.py"))]
 
 EXAMPLES = int(os.environ.get("MINITF_FUZZ_EXAMPLES", "2000"))
 STEP = 1e-3          # finite-difference step along the direction (Richardson: h, h/2)
@@ -43,9 +44,8 @@ NOT_DIFFERENTIABLE = {  # public functions without a gradient, by design or as T
     "truncated_normal", "set_seed", "constant", "convert_to_tensor",
     "reduce_all", "reduce_any", "is_finite", "is_nan", "is_inf",
     "function", "print"}   # a decorator (differentiable through), and an effect
-NOT_DIFFERENTIABLE |= (_gradient_ops_segments.NOT_DIFFERENTIABLE
-                       | _gradient_ops_shape_index.NOT_DIFFERENTIABLE
-                       | _gradient_ops_nn_extra.NOT_DIFFERENTIABLE)
+for _area in _AREAS:
+    NOT_DIFFERENTIABLE |= getattr(_area, "NOT_DIFFERENTIABLE", set())
 
 
 class Builder:
@@ -306,7 +306,7 @@ def test_every_op_alone_to_second_order(name):
 
 def _public_functions():
     found = {}
-    for namespace in (mtf, mtf.math, mtf.nn, mtf.random):
+    for namespace in (mtf, mtf.math, mtf.nn, mtf.random, getattr(mtf, "linalg", mtf)):
         for name, obj in vars(namespace).items():
             if not name.startswith("_") and inspect.isfunction(obj):
                 found[name] = obj

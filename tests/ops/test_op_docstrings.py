@@ -13,13 +13,16 @@ log_sigmoid lgamma digamma erfinv divide_no_nan xlogy atan2 atan asin acos sinh 
 asinh acosh atanh segment_sum unsorted_segment_sum roll reverse repeat meshgrid unique
 sequence_mask scatter_nd tensor_scatter_nd_update tensor_scatter_nd_add map_fn
 vectorized_map silu swish relu6 l2_normalize bias_add embedding_lookup conv1d
-conv2d_transpose depthwise_conv2d""".split()
+conv2d_transpose depthwise_conv2d band_part inv solve cholesky det slogdet eigh svd qr
+triangular_solve trace diag_part diag ForwardAccumulator Generator stateless_normal
+stateless_uniform categorical shuffle""".split()
 
 
 def _exported():
     found = {}
     for name in RESEARCH_OPS:
-        for namespace in (mtf, mtf.math, mtf.nn):
+        for namespace in (mtf, mtf.math, mtf.nn, mtf.linalg, mtf.random,
+                          getattr(mtf, "autodiff", mtf)):
             if hasattr(namespace, name):
                 found[name] = getattr(namespace, name)
                 break
