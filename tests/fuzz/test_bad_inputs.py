@@ -127,9 +127,6 @@ TABLE = {
                     seed="seed"),
     "set_seed": dict(seed="seed"),
 }
-# Each research-op area lists its entries in its own _bad_inputs_<area>.py.
-for _path in sorted(pathlib.Path(__file__).parent.glob("_bad_inputs_*.py")):
-    TABLE.update(importlib.import_module(_path.stem).ENTRIES)
 
 # Public callables that are not ops, with the reason.
 NOT_OPS = {
@@ -143,6 +140,13 @@ NOT_OPS = {
                   "tests/function/test_control_flow.py",
     "print": "prints any value; its argument errors: tests/function/test_tracing.py",
 }
+
+# Each research-op area lists its entries (and its callables that are not ops, with the
+# reason) in its own _bad_inputs_<area>.py.
+for _path in sorted(pathlib.Path(__file__).parent.glob("_bad_inputs_*.py")):
+    _area = importlib.import_module(_path.stem)
+    TABLE.update(_area.ENTRIES)
+    NOT_OPS.update(getattr(_area, "NOT_OPS", {}))
 
 # The pools for range's arguments are its own: any other number could ask for
 # billions of elements (a legal but enormous request).
