@@ -54,7 +54,10 @@ from ._function.control_flow import cond, while_loop  # noqa: F401
 # ---- research ops: shape and index
 from .ops import meshgrid, repeat, reverse, roll, sequence_mask, unique  # noqa: F401
 # ---- research ops: sorting and special functions
+from .ops import argsort, sort  # noqa: F401
 # ---- research ops: scatter and map
+from .ops import (  # noqa: F401
+    map_fn, scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_update)
 # ---- research ops: vectorized_map
 # ---- research ops: linalg
 from . import linalg  # noqa: F401

@@ -18,5 +18,6 @@ from .ops import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh  # noq
 from .ops import divide_no_nan, log_sigmoid, xlogy  # noqa: F401
 from .ops import segment_sum, unsorted_segment_sum  # noqa: F401
 # ---- research ops: sorting and special functions
+from .ops import argsort, digamma, erfinv, lgamma, sort, top_k  # noqa: F401
 # ---- research ops: nn
 from .ops.nn_ops import l2_normalize  # noqa: F401

@@ -16,3 +16,4 @@ from .ops.pool import avg_pool2d, max_pool2d  # noqa: F401
 from .ops.activations import relu6, silu, swish  # noqa: F401
 from .ops.nn_ops import bias_add, embedding_lookup, l2_normalize  # noqa: F401
 # ---- research ops: convolutions
+from .ops.conv_variants import conv1d, conv2d_transpose, depthwise_conv2d  # noqa: F401

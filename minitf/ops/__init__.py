@@ -57,7 +57,17 @@ from .sequence import sequence_mask, unique  # noqa: F401
 from .activations import relu6, silu, swish  # noqa: F401
 from .nn_ops import bias_add, embedding_lookup, l2_normalize  # noqa: F401
 # ---- research ops: sorting and special functions
+from .sorting import argsort, sort, top_k  # noqa: F401
+from .gamma import digamma, erfinv, lgamma  # noqa: F401
 # ---- research ops: scatter
+from .scatter_nd import (  # noqa: F401
+    scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_update)
+from .map_fn import map_fn  # noqa: F401
 # ---- research ops: convolutions
+from .conv_variants import conv1d, conv2d_transpose, depthwise_conv2d  # noqa: F401
 # ---- research ops: linalg matrix
+# (the op `solve` is not re-exported here: it would hide the module ops.solve)
+from .matrix import band_part, diag, diag_part, trace  # noqa: F401
+from .solve import det, inv, slogdet, triangular_solve  # noqa: F401
 # ---- research ops: linalg decompositions
+from .decompositions import cholesky, eigh, qr, svd  # noqa: F401
