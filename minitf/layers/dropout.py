@@ -8,6 +8,9 @@ class Dropout(Module):
     """``mtf.nn.dropout(x, rate)`` when called with ``training=True``; else ``x``.
 
     Kept values are scaled by 1 / (1 - rate), so inference needs no rescaling.
+    ``seed``: None, an int (``mtf.random``'s seed rules) or a ``mtf.random.Generator``;
+    a Generator is tracked, so its state is among the layer's non-trainable
+    variables, in checkpoints and in ``get_weights`` (see ``docs/random.md``).
 
     >>> drop = mtf.layers.Dropout(0.5)
     >>> float(mtf.reduce_sum(drop(mtf.ones([4]))))

@@ -15,7 +15,11 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """Zero each element with probability ``rate`` and scale the rest by 1 / (1 - rate).
 
     ``noise_shape`` (broadcastable to x's shape; None entries take x's size)
-    shares one decision across broadcast axes. ``seed`` follows mtf.random's rules.
+    shares one decision across broadcast axes. ``seed``: None or an int (mtf.random's
+    rules) or a ``mtf.random.Generator`` (the mask is drawn from its state).
+
+    >>> mtf.nn.dropout(mtf.ones([4]), 0.5, seed=mtf.random.Generator.from_seed(1)).shape
+    (4,)
     """
     op = "dropout"
     x = check.float_tensor(op, x, "x")

@@ -15,6 +15,11 @@ Under ``mtf.function`` each draw is a stateful step that a replay runs again by
 the same rules, so N calls of a traced function draw what N eager calls draw.
 The seed state is shared by all threads and guarded by one lock; unseeded draws
 use a generator of the calling thread.
+
+Every ``seed=`` also accepts a ``mtf.random.Generator`` (Keras 3's convention):
+the draw is then a pure function of the generator's state, which advances
+(``minitf/ops/generator.py``). A *source* (``_source``) hides the difference:
+``source._run(op, fn, label)`` is the stateful op ``fn(numpy generator)``.
 """
 import threading
 
@@ -75,8 +80,26 @@ def _draw(seed, fn):
     return fn(generator)
 
 
-def _op_seed(op, seed):
-    return None if seed is None else _check_seed(op, seed)
+class _Seeded:
+    """The source of an int or None ``seed``: TensorFlow's global/op seed rules."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def _run(self, op, fn, label=None, args=()):
+        """The stateful op ``fn(numpy generator, *arrays of args)``, drawn anew on
+        every replay."""
+        seed = self.seed
+        return apply_stateful(op, lambda *arrays: _draw(seed, lambda g: fn(g, *arrays)),
+                              args, label=label)
+
+
+def _source(op, seed):
+    """The source of ``seed``: None, an int op seed or a ``mtf.random.Generator``."""
+    from .generator import Generator
+    if isinstance(seed, Generator):
+        return seed
+    return _Seeded(None if seed is None else _check_seed(op, seed))
 
 
 def _generator(global_seed, op_seed, kind):
@@ -86,31 +109,49 @@ def _generator(global_seed, op_seed, kind):
 
 def _check_seed(op, seed):
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{op}: seed must be an int. Received: seed={seed!r}")
+        raise TypeError(f"{op}: seed must be an int. Received: seed={seed!r} (a "
+                        f"mtf.random.Generator is accepted too)")
     return int(seed) % 2**64
 
 
 @quiet
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
-    """Samples of N(mean, stddev**2) of the given shape."""
-    op = "normal"
+    """Samples of N(mean, stddev**2) of the given shape.
+
+    >>> mtf.random.normal([2, 3], seed=1).shape
+    (2, 3)
+    """
+    return _normal("normal", shape, mean, stddev, dtype, name, lambda op: _source(op, seed))
+
+
+def _normal(op, shape, mean, stddev, dtype, name, source_of):
+    """``normal`` for any source (``source_of(op)``, asked after the other checks)."""
     shape, dtype = _spec(op, shape, dtype)
     mean, stddev = _param(op, "mean", mean, dtype), _param(op, "stddev", stddev, dtype)
-    seed = _op_seed(op, seed)
+    source = source_of(op)
 
     def draw(g):
         return g.standard_normal(shape, _draw_dtype(dtype))
-    return _affine(op, seed, draw, mean, stddev, dtype, shape, name)
+    return _affine(op, source, draw, mean, stddev, dtype, shape, name)
 
 
 @quiet
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None,
                      name=None):
-    """Normal samples, those more than 2 standard deviations out drawn again."""
-    op = "truncated_normal"
+    """Normal samples, those more than 2 standard deviations out drawn again.
+
+    >>> bool(mtf.reduce_max(mtf.abs(mtf.random.truncated_normal([100], seed=1))) <= 2)
+    True
+    """
+    return _truncated_normal("truncated_normal", shape, mean, stddev, dtype, name,
+                             lambda op: _source(op, seed))
+
+
+def _truncated_normal(op, shape, mean, stddev, dtype, name, source_of):
+    """``truncated_normal`` for any source (see ``_normal``)."""
     shape, dtype = _spec(op, shape, dtype)
     mean, stddev = _param(op, "mean", mean, dtype), _param(op, "stddev", stddev, dtype)
-    seed = _op_seed(op, seed)
+    source = source_of(op)
 
     def draw(g):
         z = g.standard_normal(shape, _draw_dtype(dtype))
@@ -119,34 +160,99 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
             z[outside] = g.standard_normal(int(outside.sum()), _draw_dtype(dtype))
             outside = np.abs(z) > 2
         return z
-    return _affine(op, seed, draw, mean, stddev, dtype, shape, name)
+    return _affine(op, source, draw, mean, stddev, dtype, shape, name)
 
 
 @quiet
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
     """Samples of U[minval, maxval); ``maxval`` defaults to 1 for floats and is
-    required for integer dtypes."""
-    op = "uniform"
+    required for integer dtypes.
+
+    >>> mtf.random.uniform([3], 0, 10, mtf.int32, seed=1).dtype == mtf.int32
+    True
+    """
+    return _uniform("uniform", shape, minval, maxval, dtype, name,
+                    lambda op: _source(op, seed))
+
+
+def _uniform(op, shape, minval, maxval, dtype, name, source_of):
+    """``uniform`` for any source (see ``_normal``)."""
     shape, dtype = _spec(op, shape, dtype, integers=True)
     if dtype.kind in "iu":
         low, high = _int_bounds(op, minval, maxval, dtype)
-        seed = _op_seed(op, seed)
-        return apply_stateful(
-            op, lambda: _draw(seed, lambda g: g.integers(low, high, shape, dtype)),
-            label=name)
+        return source_of(op)._run(op, lambda g: g.integers(low, high, shape, dtype), name)
     minval = _param(op, "minval", minval, dtype)
     maxval = _param(op, "maxval", 1.0 if maxval is None else maxval, dtype)
-    seed = _op_seed(op, seed)
+    source = source_of(op)
 
     def draw(g):
         return _unit(g, shape, dtype)
     if type(minval) in TENSOR_TYPES or type(maxval) in TENSOR_TYPES:
         minval, maxval = as_tensor(minval, dtype), as_tensor(maxval, dtype)
-        return _affine(op, seed, draw, minval, lambda: maxval - minval, dtype, shape,
+        return _affine(op, source, draw, minval, lambda: maxval - minval, dtype, shape,
                        name)
-    return _affine(op, seed, draw, minval,
+    return _affine(op, source, draw, minval,
                    lambda: np.asarray(maxval, dtype) - np.asarray(minval, dtype), dtype,
                    shape, name)
+
+
+@quiet
+def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """Class indices drawn from the softmax of each row of ``logits`` [batch, classes]:
+    an int64 (or ``dtype``) tensor [batch, num_samples].
+
+    >>> mtf.random.categorical([[0.0, -np.inf]], 3, seed=1).numpy()
+    array([[0, 0, 0]])
+    """
+    op = "categorical"
+    logits = check.float_tensor(op, logits, "logits")
+    if logits.ndim != 2 or logits.shape[1] == 0:
+        raise ValueError(f"{op}: logits must have shape [batch, classes] with at least "
+                         f"one class. Received: logits.shape={logits.shape}")
+    count = check.integer(op, "num_samples", num_samples, low=0)
+    dtype = check.dtype(op, dtype, allowed=(dtypes.int32, dtypes.int64), optional=True)
+    dtype = dtypes.int64 if dtype is None else dtype
+
+    def sample(g, z):
+        return _inverse_cdf(_softmax_weights(z), g.random((z.shape[0], count))).astype(dtype)
+    return _source(op, seed)._run(op, sample, name, (logits,))
+
+
+def _softmax_weights(z):
+    """Unnormalised softmax rows (float64); a row with +inf logits puts all its mass
+    on them. Rows with NaN, or all -inf, give arbitrary (valid) classes."""
+    z = z.astype(np.float64)
+    top = z.max(axis=1, keepdims=True)
+    infinite = np.isposinf(top)
+    weights = np.exp(z - np.where(infinite, 0.0, top))
+    return np.where(infinite, np.isposinf(z), weights)
+
+
+def _inverse_cdf(weights, u):
+    """Per row, the class whose cumulative weight interval holds ``u`` * total."""
+    cdf = np.cumsum(weights, axis=1)
+    classes = weights.shape[1]
+    last = classes - 1 - np.argmax(weights[:, ::-1] > 0, axis=1)   # last possible class
+    out = np.empty(u.shape, np.int64)
+    for row in range(u.shape[0]):
+        found = np.searchsorted(cdf[row], u[row] * cdf[row, -1], side="right")
+        out[row] = np.minimum(found, last[row])
+    return out
+
+
+@quiet
+def shuffle(value, seed=None, name=None):
+    """``value`` with its first axis randomly permuted (no gradient).
+
+    >>> sorted(mtf.random.shuffle([3, 1, 2], seed=1).numpy().tolist())
+    [1, 2, 3]
+    """
+    op = "shuffle"
+    x = check.tensor(op, value, "value")
+    if x.ndim == 0:
+        raise ValueError(f"{op}: value must have at least one axis. "
+                         f"{check.received('value', value)}")
+    return _source(op, seed)._run(op, lambda g, v: v[g.permutation(v.shape[0])], name, (x,))
 
 
 def _int_bounds(op, minval, maxval, dtype):
@@ -182,13 +288,13 @@ def _param(op, what, value, dtype):
 def _dropout_mask(op, shape, dtype, seed, rate):
     """dropout's mask of ``shape``: 1 / (1 - rate) where a U[0, 1) draw is >= rate,
     else 0 (a stateful op: a trace draws anew on every replay)."""
-    seed = _op_seed(op, seed)
+    source = _source(op, seed)
     scale = 1 / (1 - rate)
 
-    def mask():
-        keep = _draw(seed, lambda g: _unit(g, shape, dtype)) >= rate
+    def mask(g):
+        keep = _unit(g, shape, dtype) >= rate
         return np.where(keep, scale, 0).astype(dtype)
-    return apply_stateful(op, mask)
+    return source._run(op, mask)
 
 
 def _unit(generator, shape, dtype):
@@ -199,30 +305,28 @@ def _unit(generator, shape, dtype):
     return u
 
 
-def _affine(op, seed, draw, shift, scale, dtype, shape, label):
+def _affine(op, source, draw, shift, scale, dtype, shape, label):
     """``draw``'s samples (a stateful op) * scale + shift (``scale`` may be a thunk);
     Tensor parameters are recorded so gradients reach them."""
     try:
         if type(shift) in TENSOR_TYPES or type(scale) in TENSOR_TYPES:
-            z = apply_stateful(op, lambda: _draw(seed, draw).astype(dtype, copy=False),
-                               label=label)
+            z = source._run(op, lambda g: draw(g).astype(dtype, copy=False), label)
             scale = scale() if callable(scale) else scale
             out = z * as_tensor(scale, dtype) + as_tensor(shift, dtype)
         else:
             scale = scale() if callable(scale) else scale
-            out = apply_stateful(op, _numpy_affine(seed, draw, np.asarray(shift, dtype),
-                                                   np.asarray(scale, dtype), dtype),
-                                 label=label)
+            out = source._run(op, _numpy_affine(draw, np.asarray(shift, dtype),
+                                               np.asarray(scale, dtype), dtype), label)
     except ValueError:
         raise ValueError(f"{op}: parameters {shift!r} and {scale!r} must be numbers or "
                          f"arrays broadcastable to shape {shape}.") from None
     return _fit(op, out, shape)
 
 
-def _numpy_affine(seed, draw, shift, scale, dtype):
-    """The stateful sampler of ``_affine`` when no parameter is a Tensor."""
-    def sample():
-        return (_draw(seed, draw) * scale + shift).astype(dtype, copy=False)
+def _numpy_affine(draw, shift, scale, dtype):
+    """The sampler of ``_affine`` when no parameter is a Tensor."""
+    def sample(g):
+        return (draw(g) * scale + shift).astype(dtype, copy=False)
     return sample
 
 
