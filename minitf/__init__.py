@@ -62,6 +62,7 @@ from .ops import (  # noqa: F401
 # ---- research ops: linalg
 from . import linalg  # noqa: F401
 # ---- research ops: autodiff
+from . import autodiff  # noqa: F401
 # ---- research ops: random
 
 __version__ = "0.1.0"
