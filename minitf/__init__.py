@@ -59,6 +59,7 @@ from .ops import argsort, sort  # noqa: F401
 from .ops import (  # noqa: F401
     map_fn, scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_update)
 # ---- research ops: vectorized_map
+from ._vectorize import vectorized_map  # noqa: F401
 # ---- research ops: linalg
 from . import linalg  # noqa: F401
 # ---- research ops: autodiff

@@ -22,7 +22,7 @@ class Step:
 
     __slots__ = ("op", "label", "scope", "part", "fn", "ins", "outs", "stateful",
                  "shapes", "dtypes", "body", "many", "constant", "value_shaped",
-                 "any_shape")
+                 "any_shape", "batch")
 
     def __init__(self, op, label, scope, part, fn, ins, outs, stateful, values):
         self.op, self.label, self.scope, self.part = op, label, scope, part
@@ -34,6 +34,7 @@ class Step:
         self.constant = None         # the value, when the step reads only constants
         self.value_shaped = False    # its output shape depends on input values
         self.any_shape = False       # its fn works for inputs of any shape
+        self.batch = None            # how mtf.vectorized_map batches it (ops/_dispatch.py)
 
 
 class Recorder:

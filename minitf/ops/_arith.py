@@ -62,7 +62,7 @@ def picks_x(compare, x, y):
         if nan_wins:
             chosen = chosen | np.isnan(a)
         return np.asarray(chosen)
-    return apply("picks_x", *bind_scalars(pick, x, y))
+    return apply("picks_x", *bind_scalars(pick, x, y), batch="broadcast")   # BROADCAST
 
 
 def bind_scalars(fn, x, y):
@@ -72,8 +72,12 @@ def bind_scalars(fn, x, y):
     if type(x) in TENSOR_TYPES:
         if type(y) in TENSOR_TYPES:
             return fn, (x, y)
-        return (lambda a: fn(a, y)), (x,)
-    return (lambda b: fn(x, b)), (y,)
+        bound, args = (lambda a: fn(a, y)), (x,)
+    else:
+        bound, args = (lambda b: fn(x, b)), (y,)
+    if isinstance(fn, np.ufunc):
+        bound.broadcasts = True        # a ufunc of one array: vectorized_map's BROADCAST
+    return bound, args
 
 
 def fixed(x):
@@ -82,12 +86,12 @@ def fixed(x):
     return x if type(x) in TENSOR_TYPES else wrap_constant(x)
 
 
-def quiet_apply(op, fn, args, grad=None, saves=True, label=None):
+def quiet_apply(op, fn, args, grad=None, saves=True, label=None, batch=None):
     """``apply`` with numpy's floating-point warnings off while ``fn`` runs eagerly
     (a replay always runs quietly)."""
     token = _quiet.enter()
     try:
-        return apply(op, fn, args, grad, None, saves, label)
+        return apply(op, fn, args, grad, None, saves, label, batch=batch)
     finally:
         _quiet.leave(token)
 

@@ -45,7 +45,7 @@ def wrap_constant(value):
 
 
 def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None,
-          value_shaped=False, any_shape=False):
+          value_shaped=False, any_shape=False, batch=None):
     """The op's output ``fn(*values of args)``: recorded on the active tapes (with
     ``grad`` and the tape ``inputs``, ``args`` unless given) and in a trace.
 
@@ -55,6 +55,8 @@ def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None,
     ``value_shaped``: the output's shape depends on input values (``boolean_mask``);
     a replay checks it where a later step was specialised to the traced shape, that
     is unless every step reading it says ``any_shape`` (its ``fn`` fixes no shape).
+    ``batch`` tells ``mtf.vectorized_map`` how to run ``fn`` on a batch of examples
+    (``ops/_batching.py``); None: ``fn`` runs once per example.
     """
     n = len(args)
     if n == 1:
@@ -69,7 +71,7 @@ def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None,
         _tape.record(op, args if inputs is None else inputs, out, grad, saves)
     if ctx.recorder is not None:
         step = ctx.recorder.op(op, fn, args, (out,), label)
-        step.value_shaped, step.any_shape = value_shaped, any_shape
+        step.value_shaped, step.any_shape, step.batch = value_shaped, any_shape, batch
         if value_shaped:
             ctx.recorder.shape_follows.add(step.outs[0])
     if numerics_check is not None:
@@ -77,7 +79,8 @@ def apply(op, fn, args, grad=None, inputs=None, saves=True, label=None,
     return out
 
 
-def apply_with_aux(op, fn, args, grad=None, inputs=None, saves=True, label=None):
+def apply_with_aux(op, fn, args, grad=None, inputs=None, saves=True, label=None,
+                   batch=None):
     """``apply`` for a ``fn`` that returns a tuple of arrays: one Tensor each, from one
     trace step. Only the first is the op's output on the tapes (with ``grad``); the
     others are values its gradient rule reads (argmax, saved statistics)."""
@@ -91,7 +94,7 @@ def apply_with_aux(op, fn, args, grad=None, inputs=None, saves=True, label=None)
     if grad is not None and ctx.tapes:
         _tape.record(op, args if inputs is None else inputs, outs[0], grad, saves)
     if ctx.recorder is not None:
-        ctx.recorder.op(op, fn, args, outs, label, many=True)
+        ctx.recorder.op(op, fn, args, outs, label, many=True).batch = batch
     if numerics_check is not None:
         numerics_check(op, values[0])
     return outs
@@ -261,7 +264,8 @@ def binary_op(name, ufunc, x, y, grad, saves=True, label=None):
         _tape.record(name, (x, y), out, grad, saves)
     if ctx.recorder is not None:
         ctx.recorder.op(name, ufunc, (x if type(x) in TENSOR_TYPES else a,
-                                      y if type(y) in TENSOR_TYPES else b), (out,), label)
+                                      y if type(y) in TENSOR_TYPES else b), (out,),
+                        label).batch = "broadcast"     # ops/_batching.py BROADCAST
     if numerics_check is not None:
         numerics_check(name, value)
     return out

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..kernels import activations as _k, softmax as _ks
 from . import _validate as check
+from ._batching import BROADCAST, EXPANDED
 from ._dispatch import apply
 from ._quiet import quietly
 from .comparison import less_equal
@@ -29,7 +30,7 @@ def relu(features, name=None):
         raise TypeError(f"relu: features must be numbers, not bools. "
                         f"{check.received('features', features)}")
     y = apply("relu", _rectify, (x,), lambda g, _: (_relu_grad(y, g),), saves=False,
-              label=name)
+              label=name, batch=BROADCAST)
     return y
 
 
@@ -41,7 +42,7 @@ def _rectify(v):
 def _relu_grad(y, g):
     """g where y > 0, else 0 (one op; linear in g, piecewise constant in y)."""
     return apply("relu_grad", _k.relu_grad, (y, g),
-                 lambda h, needs: (None, _relu_grad(y, h) if needs[1] else None))
+                 lambda h, needs: (None, _relu_grad(y, h) if needs[1] else None), batch=EXPANDED)
 
 
 def leaky_relu(features, alpha=0.2, name=None):
@@ -51,13 +52,14 @@ def leaky_relu(features, alpha=0.2, name=None):
     if x._value.dtype.itemsize <= 4:        # the kernels compute in float32 then
         alpha = float(quietly(np.float32, alpha))     # beyond its range: inf, silently
     return apply("leaky_relu", lambda v: _k.leaky_relu(v, alpha), (x,),
-                 lambda g, _: (_leaky_relu_grad(x, g, alpha),), label=name)
+                 lambda g, _: (_leaky_relu_grad(x, g, alpha),), label=name, batch=BROADCAST)
 
 
 def _leaky_relu_grad(x, g, alpha):
     """g where x > 0, else alpha * g (one op; linear in g)."""
     return apply("leaky_relu_grad", lambda v, d: _k.leaky_relu_grad(v, d, alpha), (x, g),
-                 lambda h, needs: (None, _leaky_relu_grad(x, h, alpha) if needs[1] else None))
+                 lambda h, needs: (None, _leaky_relu_grad(x, h, alpha) if needs[1] else None),
+                 batch=EXPANDED)
 
 
 # ------------------------------------------------------ exponential units
@@ -76,7 +78,8 @@ def _elu(op, features, scale, alpha, label):
     """elu/selu: scale * x where x > 0, else scale * alpha * expm1(x)."""
     x = check.float_tensor(op, features, "features")
     y = apply(op, lambda v: _k.elu(v, scale, alpha), (x,),
-              lambda g, _: (_elu_grad(y, g, scale, alpha),), saves=False, label=label)
+              lambda g, _: (_elu_grad(y, g, scale, alpha),), saves=False, label=label,
+              batch=BROADCAST)
     return y
 
 
@@ -87,7 +90,8 @@ def _elu_grad(y, g, scale, alpha):
         negative = less_equal(y, 0)
         return (where(negative, h * g, 0.0) if needs[0] else None,
                 _elu_grad(y, h, scale, alpha) if needs[1] else None)
-    return apply("elu_grad", lambda v, d: _k.elu_grad(v, d, scale, alpha), (y, g), grad)
+    return apply("elu_grad", lambda v, d: _k.elu_grad(v, d, scale, alpha), (y, g), grad,
+                 batch=EXPANDED)
 
 
 # ------------------------------------------------------------------ gelu
@@ -98,7 +102,7 @@ def gelu(features, approximate=False, name=None):
     x = check.float_tensor("gelu", features, "features")
     approximate = check.flag("gelu", "approximate", approximate)
     return apply("gelu", lambda v: _k.gelu(v, approximate), (x,),
-                 lambda g, _: (_gelu_grad(x, g, approximate),), label=name)
+                 lambda g, _: (_gelu_grad(x, g, approximate),), label=name, batch=BROADCAST)
 
 
 def _gelu_grad(x, g, approximate):
@@ -107,7 +111,8 @@ def _gelu_grad(x, g, approximate):
     def grad(h, needs):
         return (h * g * _gelu_second(x, approximate) if needs[0] else None,
                 _gelu_grad(x, h, approximate) if needs[1] else None)
-    return apply("gelu_grad", lambda v, d: _k.gelu_grad(v, d, approximate), (x, g), grad)
+    return apply("gelu_grad", lambda v, d: _k.gelu_grad(v, d, approximate), (x, g), grad,
+                 batch=EXPANDED)
 
 
 def _gelu_second(x, approximate):
@@ -128,7 +133,8 @@ def softmax(logits, axis=-1, name=None):
     x = check.float_tensor("softmax", logits, "logits")
     axis = _class_axis("softmax", axis, x)
     y = apply("softmax", lambda v: _ks.softmax(v, axis), (x,),
-              lambda g, _: (_softmax_grad(y, g, axis),), saves=False, label=name)
+              lambda g, _: (_softmax_grad(y, g, axis),), saves=False, label=name,
+              batch=lambda v: _ks.softmax(v, axis + 1))
     return y
 
 
@@ -141,7 +147,8 @@ def _softmax_grad(y, g, axis):
             gy = (h * (g - reduce_sum(g * y, axis, keepdims=True))
                   - g * reduce_sum(h * y, axis, keepdims=True))
         return gy, _softmax_grad(y, h, axis) if needs[1] else None
-    return apply("softmax_grad", lambda p, d: _ks.softmax_grad(p, d, axis), (y, g), grad)
+    return apply("softmax_grad", lambda p, d: _ks.softmax_grad(p, d, axis), (y, g), grad,
+                 batch=lambda p, d: _ks.softmax_grad(p, d, axis + 1))
 
 
 def log_softmax(logits, axis=-1, name=None):
@@ -149,7 +156,8 @@ def log_softmax(logits, axis=-1, name=None):
     x = check.float_tensor("log_softmax", logits, "logits")
     axis = _class_axis("log_softmax", axis, x)
     y = apply("log_softmax", lambda v: _ks.log_softmax(v, axis), (x,),
-              lambda g, _: (_log_softmax_grad(y, g, axis),), saves=False, label=name)
+              lambda g, _: (_log_softmax_grad(y, g, axis),), saves=False, label=name,
+              batch=lambda v: _ks.log_softmax(v, axis + 1))
     return y
 
 
@@ -161,7 +169,7 @@ def _log_softmax_grad(y, g, axis):
         return (-h * p * reduce_sum(g, axis, keepdims=True) if needs[0] else None,
                 h - reduce_sum(h * p, axis, keepdims=True) if needs[1] else None)
     return apply("log_softmax_grad", lambda p, d: _ks.log_softmax_grad(p, d, axis),
-                 (y, g), grad)
+                 (y, g), grad, batch=lambda p, d: _ks.log_softmax_grad(p, d, axis + 1))
 
 
 def _class_axis(op, axis, x):
@@ -197,7 +205,7 @@ def silu(features, beta=1.0, name=None):
     def grad(g, _):
         s = sigmoid(x * beta)
         return (g * s * (1 + x * beta * (1 - s)),)
-    return quiet_apply("silu", fn, (x,), grad, label=name)
+    return quiet_apply("silu", fn, (x,), grad, label=name, batch=BROADCAST)
 
 
 swish = silu
@@ -214,7 +222,7 @@ def relu6(features, name=None):
         raise TypeError(f"relu6: features must be numbers, not bools. "
                         f"{check.received('features', features)}")
     return apply("relu6", lambda v: np.minimum(np.maximum(v, 0), 6), (x,),
-                 lambda g, _: (_relu6_grad(x, g),), label=name)
+                 lambda g, _: (_relu6_grad(x, g),), label=name, batch=BROADCAST)
 
 
 def _relu6_grad(x, g):
@@ -222,4 +230,4 @@ def _relu6_grad(x, g):
     def fn(v, d):
         return np.where((v > 0) & (v < 6), d, d.dtype.type(0))
     return apply("relu6_grad", fn, (x, g),
-                 lambda h, needs: (None, _relu6_grad(x, h) if needs[1] else None))
+                 lambda h, needs: (None, _relu6_grad(x, h) if needs[1] else None), batch=EXPANDED)

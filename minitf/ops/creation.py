@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import dtypes
 from . import _validate as check
+from ._batching import flagged
 from ._dispatch import TENSOR_TYPES, apply, wrap_constant
 from ._quiet import quiet
 
@@ -48,8 +49,15 @@ def fill(dims, value, name=None):
                          f"{check.received('value', value)}")
     dtype = v.dtype
     if type(value) in TENSOR_TYPES:
-        return apply("fill", lambda a: np.full(shape, a, dtype), (v,), label=name)
+        return apply("fill", lambda a: np.full(shape, a, dtype), (v,), label=name,
+                     batch=lambda a: _filled_each(a, shape, dtype))
     return wrap_constant(np.full(shape, v._value, dtype))
+
+
+def _filled_each(values, shape, dtype):
+    """``fill``'s batching rule: one array of ``shape`` per value of ``values``."""
+    column = values.reshape(values.shape[:1] + (1,) * len(shape))
+    return np.broadcast_to(column, values.shape[:1] + shape).astype(dtype)
 
 
 _RANGE_ORDER = (dtypes.int32, dtypes.int64, dtypes.float16, dtypes.float32, dtypes.float64)
@@ -194,12 +202,16 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         raise ValueError(f"one_hot: on_value and off_value must be scalars. Received "
                          f"shapes {on.shape} and {off.shape}.")
 
-    def hot(index, on, off):
+    def hot(index, on, off, axis=a):
         on = dtypes.cast_array(on, dtype, "one_hot on_value")
         off = dtypes.cast_array(off, dtype, "one_hot off_value")
         picked = np.where(index[..., None] == np.arange(depth), on, off)
-        return np.moveaxis(picked.astype(dtype, copy=False), -1, a)
-    return apply(op, hot, (index, on, off), label=name)
+        return np.moveaxis(picked.astype(dtype, copy=False), -1, axis)
+
+    def batched_hot(batched, index, on, off):
+        return NotImplemented if batched[1] or batched[2] else hot(index, on, off, a + 1)
+    return apply(op, hot, (index, on, off), label=name,
+                 batch=flagged(batched_hot))
 
 
 def _one_hot_dtype(on_value, off_value, dtype):

@@ -12,6 +12,7 @@ from . import _quiet, _validate as check
 from .._context import ctx
 from ._arith import (arithmetic_pair, broadcasts, fixed, numeric, picks_x, quiet_apply,
                      short)
+from ._batching import BROADCAST, EXPANDED
 from ._dispatch import (apply, as_tensor, binary_op, int_overflow, result_dtype, shape_of,
                         unbroadcast_like, value_of)
 
@@ -90,24 +91,26 @@ def pow(x, y, name=None):
 def negative(x, name=None):
     """-x."""
     x = numeric("negative", x)
-    return apply("negative", np.negative, (x,), lambda g, _: (-g,), saves=False, label=name)
+    return apply("negative", np.negative, (x,), lambda g, _: (-g,), saves=False, label=name,
+                 batch=BROADCAST)
 
 
 def abs(x, name=None):
     """|x|; the gradient at 0 is 0."""
     x = numeric("abs", x)
-    return apply("abs", np.abs, (x,), lambda g, _: (g * sign(x),), label=name)
+    return apply("abs", np.abs, (x,), lambda g, _: (g * sign(x),), label=name, batch=BROADCAST)
 
 
 def sign(x, name=None):
     """-1, 0 or 1 by the sign of x; NaN stays NaN (no gradient)."""
-    return apply("sign", np.sign, (numeric("sign", x),), label=name)
+    return apply("sign", np.sign, (numeric("sign", x),), label=name, batch=BROADCAST)
 
 
 def square(x, name=None):
     """x * x."""
     x = numeric("square", x)
-    return quiet_apply("square", np.square, (x,), lambda g, _: (g * 2 * x,), label=name)
+    return quiet_apply("square", np.square, (x,), lambda g, _: (g * 2 * x,), label=name,
+                       batch=BROADCAST)
 
 
 def squared_difference(x, y, name=None):
@@ -130,7 +133,7 @@ def reciprocal(x, name=None):
     """1 / x."""
     x = check.float_tensor("reciprocal", x)
     y = quiet_apply("reciprocal", np.reciprocal, (x,), lambda g, _: (-g * y * y,),
-                    saves=False, label=name)
+                    saves=False, label=name, batch=BROADCAST)
     return y
 
 
@@ -163,7 +166,8 @@ def minimum(x, y, name=None):
 def exp(x, name=None):
     """e ** x."""
     x = check.float_tensor("exp", x)
-    y = quiet_apply("exp", np.exp, (x,), lambda g, _: (g * y,), saves=False, label=name)
+    y = quiet_apply("exp", np.exp, (x,), lambda g, _: (g * y,), saves=False, label=name,
+                    batch=BROADCAST)
     return y
 
 
@@ -171,27 +175,28 @@ def expm1(x, name=None):
     """e ** x - 1, accurate near 0."""
     x = check.float_tensor("expm1", x)
     y = quiet_apply("expm1", np.expm1, (x,), lambda g, _: (g * (y + 1),), saves=False,
-                    label=name)
+                    label=name, batch=BROADCAST)
     return y
 
 
 def log(x, name=None):
     """Natural logarithm."""
     x = check.float_tensor("log", x)
-    return quiet_apply("log", np.log, (x,), lambda g, _: (g / x,), label=name)
+    return quiet_apply("log", np.log, (x,), lambda g, _: (g / x,), label=name, batch=BROADCAST)
 
 
 def log1p(x, name=None):
     """log(1 + x), accurate near 0."""
     x = check.float_tensor("log1p", x)
-    return quiet_apply("log1p", np.log1p, (x,), lambda g, _: (g / (x + 1),), label=name)
+    return quiet_apply("log1p", np.log1p, (x,), lambda g, _: (g / (x + 1),), label=name,
+                       batch=BROADCAST)
 
 
 def sqrt(x, name=None):
     """Square root."""
     x = check.float_tensor("sqrt", x)
     y = quiet_apply("sqrt", np.sqrt, (x,), lambda g, _: (g * 0.5 / y,), saves=False,
-                    label=name)
+                    label=name, batch=BROADCAST)
     return y
 
 
@@ -199,7 +204,7 @@ def rsqrt(x, name=None):
     """1 / sqrt(x)."""
     x = check.float_tensor("rsqrt", x)
     y = quiet_apply("rsqrt", _rsqrt, (x,), lambda g, _: (g * -0.5 * y * y * y,),
-                    saves=False, label=name)
+                    saves=False, label=name, batch=BROADCAST)
     return y
 
 
@@ -213,20 +218,21 @@ def _rsqrt(v):
 def sin(x, name=None):
     """Sine."""
     x = check.float_tensor("sin", x)
-    return quiet_apply("sin", np.sin, (x,), lambda g, _: (g * cos(x),), label=name)
+    return quiet_apply("sin", np.sin, (x,), lambda g, _: (g * cos(x),), label=name, batch=BROADCAST)
 
 
 def cos(x, name=None):
     """Cosine."""
     x = check.float_tensor("cos", x)
-    return quiet_apply("cos", np.cos, (x,), lambda g, _: (-g * sin(x),), label=name)
+    return quiet_apply("cos", np.cos, (x,), lambda g, _: (-g * sin(x),), label=name,
+                       batch=BROADCAST)
 
 
 def tan(x, name=None):
     """Tangent."""
     x = check.float_tensor("tan", x)
     y = quiet_apply("tan", np.tan, (x,), lambda g, _: (g * (1 + y * y),), saves=False,
-                    label=name)
+                    label=name, batch=BROADCAST)
     return y
 
 
@@ -234,7 +240,7 @@ def tanh(x, name=None):
     """Hyperbolic tangent (numpy's tanh cannot warn: no errstate needed)."""
     x = check.float_tensor("tanh", x)
     y = apply("tanh", np.tanh, (x,), lambda g, _: (_tanh_grad(y, g),), saves=False,
-              label=name)
+              label=name, batch=BROADCAST)
     return y
 
 
@@ -244,14 +250,14 @@ def _tanh_grad(y, g):
     def grad(h, needs):
         return (h * g * -2 * y if needs[0] else None,
                 _tanh_grad(y, h) if needs[1] else None)
-    return apply("tanh_grad", activations.tanh_grad, (y, g), grad)
+    return apply("tanh_grad", activations.tanh_grad, (y, g), grad, batch=EXPANDED)
 
 
 def sigmoid(x, name=None):
     """1 / (1 + e ** -x), computed without overflow (so without warnings)."""
     x = check.float_tensor("sigmoid", x)
     y = apply("sigmoid", _stable_sigmoid, (x,), lambda g, _: (_sigmoid_grad(y, g),),
-              saves=False, label=name)
+              saves=False, label=name, batch=BROADCAST)
     return y
 
 
@@ -261,7 +267,7 @@ def _sigmoid_grad(y, g):
     def grad(h, needs):
         return (h * g * (1 - 2 * y) if needs[0] else None,
                 _sigmoid_grad(y, h) if needs[1] else None)
-    return apply("sigmoid_grad", activations.sigmoid_grad, (y, g), grad)
+    return apply("sigmoid_grad", activations.sigmoid_grad, (y, g), grad, batch=EXPANDED)
 
 
 def _stable_sigmoid(v):
@@ -274,7 +280,7 @@ def softplus(x, name=None):
     """log(1 + e ** x), computed without overflow (so without warnings)."""
     x = check.float_tensor("softplus", x)
     return apply("softplus", _stable_softplus, (x,), lambda g, _: (g * sigmoid(x),),
-                 label=name)
+                 label=name, batch=BROADCAST)
 
 
 def _stable_softplus(v):
@@ -287,7 +293,7 @@ def erf(x, name=None):
     x = check.float_tensor("erf", x)
     scale = 2 / math.sqrt(math.pi)
     return apply("erf", activations.erf, (x,), lambda g, _: (g * scale * exp(-x * x),),
-                 label=name)
+                 label=name, batch=BROADCAST)
 
 
 # ----------------------------------------------------- selection and casting
@@ -320,7 +326,7 @@ def where(condition, x=None, y=None, name=None):
                 unbroadcast_like(where(cond, 0.0, g), y) if needs[2] else None)
     try:
         return quiet_apply("where", select, (cond, fixed(x), fixed(y)), grad, saves=False,
-                           label=name)
+                           label=name, batch=BROADCAST)
     except ValueError:
         if broadcasts(cond.shape, shape_of(x), shape_of(y)):
             raise
@@ -350,7 +356,7 @@ def cast(x, dtype, name=None):
     def grad(g, _):
         return (cast(g, source) if source.kind == "f" else None,)
     return quiet_apply("cast", lambda v: v.astype(dtype), (x,), grad, saves=False,
-                       label=name)
+                       label=name, batch=BROADCAST)
 
 
 @_quiet.quiet
@@ -369,7 +375,7 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     bounds = (t, fixed(lo), fixed(hi))
     try:
         out = apply(op, _clip, bounds, lambda g, _: (where(inside, g, 0.0),), inputs=(t,),
-                    saves=False, label=name)
+                    saves=False, label=name, batch=BROADCAST)
     except ValueError:
         if broadcasts(t.shape, shape_of(lo), shape_of(hi)):
             raise
@@ -380,7 +386,7 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     if out.shape != t.shape:
         raise ValueError(f"{op}: bounds of shapes {shape_of(lo)} and {shape_of(hi)} "
                          f"would change the shape {t.shape} of t to {out.shape}.")
-    inside = apply("clip_by_value_mask", _inside, bounds) if ctx.tapes else None
+    inside = apply("clip_by_value_mask", _inside, bounds, batch=BROADCAST) if ctx.tapes else None
     return out
 
 
@@ -397,13 +403,14 @@ def _inside(v, lo, hi):
 def identity(input, name=None):
     """A copy of ``input`` (reading a Variable snapshots its value)."""
     x = check.tensor("identity", input, "input")
-    return apply("identity", _copy, (x,), lambda g, _: (g,), saves=False, label=name)
+    return apply("identity", _copy, (x,), lambda g, _: (g,), saves=False, label=name,
+                 batch=BROADCAST)
 
 
 def stop_gradient(input, name=None):
     """``input`` as a constant: no gradient flows through it."""
     return apply("stop_gradient", _copy, (check.tensor("stop_gradient", input, "input"),),
-                 label=name)
+                 label=name, batch=BROADCAST)
 
 
 def _copy(v):

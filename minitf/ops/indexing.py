@@ -13,6 +13,7 @@ import numpy as np
 from ..indexed_slices import IndexedSlices
 from ..kernels import scatter
 from . import _validate as check
+from ._batching import batched_key, flagged
 from ._dispatch import TENSOR_TYPES, apply, wrap_constant
 from .shape import DYNAMIC, _strided, index_value, key_filler, reshape
 
@@ -126,12 +127,18 @@ def _advanced(op, x, index, dynamic=(), key=None, label=None):
 
     masked = any(t._value.dtype.kind == "b" for t in dynamic)   # counts trues
 
+    def batched_value(batched, v, *arrays):
+        if True in batched[1:]:
+            return NotImplemented
+        full = fill(arrays) if dynamic else index
+        return NotImplemented if _moves_to_front(full) else index_value(batched_key(full), v)
+
     def grad(g, _):
         where = (apply(op + "_positions", positions, dynamic, value_shaped=masked)
                  if dynamic else wrap_constant(positions()))
         return (_scatter_flat(g, where, shape),)
     return apply(op, value, (x,) + dynamic, grad, inputs=(x,), saves=False, label=label,
-                 value_shaped=masked)
+                 value_shaped=masked, batch=flagged(batched_value))
 
 
 # ---------------------------------------------------------------- gather
@@ -165,7 +172,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
                           (index,))
         return (_scatter_flat(g, positions, shape),)
     return apply("gather", lambda v, i: np.take(v, checked(i), axis=a), (x, index), grad,
-                 inputs=(x,), saves=False, label=name)
+                 inputs=(x,), saves=False, label=name, batch=_batched_take(checked, a))
 
 
 def gather_nd(params, indices, batch_dims=0, name=None):
@@ -191,7 +198,8 @@ def gather_nd(params, indices, batch_dims=0, name=None):
     def grad(g, _):
         return (_scatter_flat(g, apply("gather_nd_positions", positions, (index,)), shape),)
     return apply("gather_nd", lambda v, i: np.reshape(v, -1)[positions(i)], (x, index), grad,
-                 inputs=(x,), saves=False, label=name)
+                 inputs=(x,), saves=False, label=name,
+                 batch=flagged(lambda batched, v, i: _batched_nd(batched, v, i, positions)))
 
 
 def _nd_positions(index, shape):
@@ -238,7 +246,8 @@ def _take_rows(op, x, index, allow_negative=False, label=None):
             g = reshape(g, (index.size,) + x.shape[1:])
         return (IndexedSlices._unchecked(g, flat, x.shape),)
     return apply(op, lambda v, i: np.take(v, _in_range(op, i, n, 0, allow_negative), axis=0),
-                 (x, index), grad, inputs=(x,), saves=False, label=label)
+                 (x, index), grad, inputs=(x,), saves=False, label=label,
+                 batch=_batched_take(lambda i: _in_range(op, i, n, 0, allow_negative), 0))
 
 
 def scatter_rows(values, indices, n_rows):
@@ -284,6 +293,40 @@ def _take_flat(op, x, positions):
 
 def _flat_at(v, positions):
     return np.reshape(v, -1)[positions]
+
+
+# ------------------------------------------------- batching rules (vectorized_map)
+
+def _batched_take(checked, axis):
+    """The batching rule of ``np.take(v, checked(i), axis)`` for one of ``v`` and ``i``
+    batched (NotImplemented, so each example runs alone, for both)."""
+    def rule(batched, v, i):
+        if batched == (True, False):
+            return np.take(v, checked(i), axis=axis + 1)
+        if batched == (False, True) and axis == 0:
+            return np.take(v, checked(i), axis=0)
+        return NotImplemented
+    return flagged(rule)
+
+
+def _moves_to_front(key):
+    """Whether numpy puts the advanced-index axes of ``key`` first (they are separated
+    by a slice, None or Ellipsis): then a batch axis in front would move too."""
+    items = key if type(key) is tuple else (key,)
+    advanced = [i for i, k in enumerate(items)
+                if not (isinstance(k, slice) or k is None or k is Ellipsis)]
+    if not any(isinstance(items[i], np.ndarray) and items[i].ndim for i in advanced):
+        return False
+    return bool(advanced) and advanced[-1] - advanced[0] + 1 != len(advanced)
+
+
+def _batched_nd(batched, v, i, positions):
+    """The batching rule of gather_nd (``v.flat[positions(i)]``)."""
+    if batched == (True, False):
+        return v.reshape(len(v), -1)[:, positions(i)]
+    if batched == (False, True):
+        return np.reshape(v, -1)[positions(i)]
+    return NotImplemented
 
 
 # ------------------------------------------------------------ helpers

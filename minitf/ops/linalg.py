@@ -11,6 +11,7 @@ import string
 import numpy as np
 
 from . import _validate as check, reduce as _reduce
+from ._batching import aligned, flagged
 from ._dispatch import TENSOR_TYPES, apply, unbroadcast
 from ._quiet import enter as _quiet_enter, leave as _quiet_leave
 from .shape import broadcast_to, reshape
@@ -63,7 +64,7 @@ def _product(a, b, ta, tb, label=None):
         return ga, gb
     token = _quiet_enter()
     try:
-        return apply("matmul", _MATMUL[ta][tb], (a, b), grad, label=label)
+        return apply("matmul", _MATMUL[ta][tb], (a, b), grad, label=label, batch=_BATCHED[ta][tb])
     except ValueError as e:
         raise check.op_error(e, ValueError(_matmul_mismatch(a.shape, b.shape, ta, tb))) from None
     finally:
@@ -78,6 +79,46 @@ def _swapped(x):
 _MATMUL = ((np.matmul, lambda a, b: np.matmul(a, _swapped(b))),
            (lambda a, b: np.matmul(_swapped(a), b),
             lambda a, b: np.matmul(_swapped(a), _swapped(b))))
+
+
+def _batched_product(ta, tb):
+    """The batching rule of ``_MATMUL[ta][tb]``: an unbatched matrix ``b`` times the
+    rows of a whole batch of ``a`` is one 2-D product."""
+    fn = _MATMUL[ta][tb]
+
+    def rule(batched, av, bv):
+        if batched == (True, False) and not ta and bv.ndim == 2:
+            return _rows_rule(av.shape[-1], tb, av.shape[1:-1] + (bv.shape[0 if tb else 1],))(
+                batched, av, bv)
+        av, bv = aligned((av, bv), batched)
+        if batched == (True, True) and av.shape[-2 if ta else -1] == 1:
+            return _outer(av, bv, ta, tb)     # matmul is slow on a stack of outer products
+        return fn(av, bv)
+    return flagged(rule)
+
+
+def _outer(av, bv, ta, tb):
+    """``_MATMUL[ta][tb](av, bv)`` with einsum (fast for a contracted axis of size 1)."""
+    a = "...ki" if ta else "...ik"
+    b = "...jk" if tb else "...kj"
+    return np.einsum(f"{a},{b}->...ij", av, bv)
+
+
+def _rows_rule(k, tb, out_shape):
+    """The batching rule of ``a @ b`` for ``a`` of rank >= 2 and a matrix ``b`` (the
+    per-example ``out_shape``)."""
+    def rule(batched, av, bv):
+        if not batched[1]:
+            return np.matmul(av.reshape(-1, k), bv.T if tb else bv).reshape(
+                av.shape[:1] + out_shape)
+        av = av if batched[0] else np.broadcast_to(av, bv.shape[:1] + av.shape)
+        product = np.matmul(av.reshape(len(bv), -1, k), _swapped(bv) if tb else bv)
+        return product.reshape(bv.shape[:1] + out_shape)
+    return flagged(rule)
+
+
+_BATCHED = ((_batched_product(False, False), _batched_product(False, True)),
+            (_batched_product(True, False), _batched_product(True, True)))
 
 
 def _matmul_rows(a, b, tb, label=None):
@@ -103,7 +144,8 @@ def _matmul_rows(a, b, tb, label=None):
         return ga, gb
     token = _quiet_enter()
     try:
-        return apply("matmul", product, (a, b), grad, label=label)
+        return apply("matmul", product, (a, b), grad, label=label,
+                     batch=_rows_rule(k, tb, out_shape))
     finally:
         _quiet_leave(token)
 
@@ -225,9 +267,22 @@ def _einsum(terms, out, tensors, label=None):
     token = _quiet_enter()
     try:
         return apply("einsum", functools.partial(_contract, equation, plan), tuple(tensors),
-                     grad, label=label)
+                     grad, label=label, batch=_batched_einsum(terms, out))
     finally:
         _quiet_leave(token)
+
+
+def _batched_einsum(terms, out):
+    """The batching rule of einsum: the batch axis gets a subscript of its own."""
+    used = "".join(terms) + out
+    free = [c for c in string.ascii_letters if c not in used]
+    if not free:
+        return None
+
+    def rule(batched, *arrays):
+        inputs = ",".join(free[0] + t if b else t for t, b in zip(terms, batched))
+        return np.einsum(f"{inputs}->{free[0]}{out}", *arrays, optimize="greedy")
+    return flagged(rule)
 
 
 def _contract(equation, plan, *arrays):

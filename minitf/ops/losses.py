@@ -9,6 +9,7 @@ import numpy as np
 
 from ..kernels import softmax as _ks
 from . import _validate as check
+from ._batching import BROADCAST
 from ._dispatch import TENSOR_TYPES, apply, apply_with_aux, as_tensor
 from ._quiet import quiet
 from .activations import _class_axis, _softmax_grad, log_softmax, softmax
@@ -27,7 +28,7 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     def grad(g, needs):
         return (-g * logits if needs[0] else None,
                 g * (sigmoid(logits) - labels) if needs[1] else None)
-    return apply(op, _sigmoid_xent, (labels, logits), grad, label=name)
+    return apply(op, _sigmoid_xent, (labels, logits), grad, label=name, batch=BROADCAST)
 
 
 def _sigmoid_xent(z, x):
@@ -51,7 +52,8 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
         return (-g * log_softmax(logits, axis) if needs[0] else None,
                 g * _xent_backprop(labels, logits, backprop, axis) if needs[1] else None)
     loss, backprop = apply_with_aux(op, lambda z, x: _ks.softmax_xent(z, x, axis),
-                                  (labels, logits), grad, label=name)
+                                  (labels, logits), grad, label=name,
+                                    batch=lambda z, x: _ks.softmax_xent(z, x, axis + 1))
     return loss
 
 
@@ -65,7 +67,7 @@ def _xent_backprop(labels, logits, backprop, axis):
                 _softmax_grad(p, h, axis) * reduce_sum(labels, axis, keepdims=True)
                 if needs[1] else None)
     return apply("softmax_cross_entropy_backprop", _same, (backprop,), grad,
-                 inputs=(labels, logits))
+                 inputs=(labels, logits), batch=BROADCAST)
 
 
 @quiet
@@ -86,7 +88,7 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     def grad(g, needs):
         g = reshape(g, logits.shape[:-1] + (1,))
         return None, g * _sparse_backprop(logits, backprop)
-    loss, backprop = apply_with_aux(op, xent, (labels, logits), grad, label=name)
+    loss, backprop = apply_with_aux(op, xent, (labels, logits), grad, label=name, batch=xent)
     return loss
 
 
@@ -95,7 +97,7 @@ def _sparse_backprop(logits, backprop):
     (``backprop``), as an op of logits."""
     return apply("sparse_softmax_cross_entropy_backprop", _same, (backprop,),
                  lambda h, _: (_softmax_grad(softmax(logits), h, logits.ndim - 1),),
-                 inputs=(logits,))
+                 inputs=(logits,), batch=BROADCAST)
 
 
 def _same(v):
@@ -159,8 +161,14 @@ def _require(op, labels, logits):
 def l2_loss(t, name=None):
     """sum(t ** 2) / 2, a scalar (weight decay's penalty)."""
     t = check.float_tensor("l2_loss", t, "t")
-    return apply("l2_loss", _half_sum_of_squares, (t,), lambda g, _: (g * t,), label=name)
+    return apply("l2_loss", _half_sum_of_squares, (t,), lambda g, _: (g * t,), label=name,
+                 batch=_batched_half_sums)
 
 
 def _half_sum_of_squares(v):
     return np.asarray(np.sum(np.square(v)) / 2, dtype=v.dtype)
+
+
+def _batched_half_sums(v):
+    """l2_loss of each example of a batch (the batch axis first)."""
+    return (np.sum(np.square(v), axis=tuple(range(1, v.ndim))) / 2).astype(v.dtype)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from . import _validate as check
+from ._batching import shifted
 from ._dispatch import apply, wrap_constant
 from ._quiet import quiet, quietly
 from . import elementwise as _ew  # a module: elementwise imports _dispatch, which imports us
@@ -62,7 +63,8 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     def grad(g, _):
         return (spread(_expand_reduced(g, axes, keepdims, x.shape), x.shape),)
     return apply("reduce_sum", lambda v: np.add.reduce(v, axes, dtype, None, keepdims), (x,),
-                 grad, saves=False, label=name)
+                 grad, saves=False, label=name,
+                 batch=_reducing(np.add.reduce, axes, x.ndim, keepdims, dtype))
 
 
 @quiet
@@ -75,7 +77,9 @@ def sum_to(g, shape):
         lead + i for i, n in enumerate(shape) if n == 1 and v.shape[lead + i] != 1)
     dtype, in_shape = _sum_dtype(v), v.shape
     return apply("reduce_sum", lambda a: np.add.reduce(a, axes, dtype).reshape(shape), (g,),
-                 lambda h, _: (spread(h, in_shape),), saves=False)
+                 lambda h, _: (spread(h, in_shape),), saves=False,
+                 batch=lambda a: np.add.reduce(a, shifted(axes, len(in_shape)), dtype).reshape(
+                     a.shape[:1] + shape))
 
 
 @quiet
@@ -88,16 +92,22 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
                         f"cast it with mtf.cast(x, mtf.float32) first.")
     n = _count(v.shape, axes)
     if v.dtype.kind in "iu":
+        def int_mean_of(a, over):
+            total = np.add.reduce(a, over, a.dtype, None, keepdims)
+            return (np.abs(total) // max(n, 1) * np.sign(total)).astype(a.dtype)
+
         def int_mean(a):
             total = np.add.reduce(a, axes, a.dtype, None, keepdims)
             return (np.abs(total) // max(n, 1) * np.sign(total)).astype(a.dtype)
-        return apply("reduce_mean", int_mean, (x,), label=name)
+        return apply("reduce_mean", int_mean, (x,), label=name,
+                     batch=lambda a: int_mean_of(a, shifted(axes, v.ndim)))
 
     def grad(g, _):
         return (spread(_expand_reduced(g, axes, keepdims, x.shape) * (1.0 / n), x.shape),)
     # an empty mean is 0 / 0 = NaN, as in TF
     return apply("reduce_mean", lambda a: np.add.reduce(a, axes, a.dtype, None, keepdims) / n,
-                 (x,), grad, saves=False, label=name)
+                 (x,), grad, saves=False, label=name,
+                 batch=lambda a: _reducing(np.add.reduce, axes, v.ndim, keepdims, a.dtype)(a) / n)
 
 
 # ---------------------------------------------------------------- max, min
@@ -123,24 +133,25 @@ def _extremum(op, fn, identity, input_tensor, axis, keepdims, name):
     gets a NaN gradient (0 / 0 shares, as TensorFlow's rule gives)."""
     x, axes, keepdims = _arguments(op, input_tensor, axis, keepdims)
     v = x._value
-    if v.size:
-        def extremum(a):
-            return fn(a, axes, None, None, keepdims)
-    else:
-        initial = _identity_of(v.dtype, identity)
+    initial = _identity_of(v.dtype, identity)
 
-        def extremum(a):
-            return fn(a, axes, None, None, keepdims, initial)
+    def extremum(a, over=axes):
+        if v.size:
+            return fn(a, over, None, None, keepdims)
+        return fn(a, over, None, None, keepdims, initial)
 
     def grad(g, _):
         kept_shape = _kept_shape(x.shape, axes)
 
-        def share(a, value):
-            picked = (a == np.reshape(value, kept_shape)).astype(a.dtype)
-            return quietly(np.divide, picked, np.sum(picked, axis=axes, keepdims=True))
-        shares = apply(op + "_share", share, (x, out))
+        def share(a, value, over=axes):
+            picked = (a == np.reshape(value, a.shape[:a.ndim - len(kept_shape)] + kept_shape)
+                      ).astype(a.dtype)
+            return quietly(np.divide, picked, np.sum(picked, axis=over, keepdims=True))
+        shares = apply(op + "_share", share, (x, out),
+                       batch=lambda a, value: share(a, value, shifted(axes, x.ndim)))
         return (_expand_reduced(g, axes, keepdims, x.shape) * shares,)
-    out = apply(op, extremum, (x,), grad, label=name)
+    out = apply(op, extremum, (x,), grad, label=name,
+                batch=lambda a: extremum(a, shifted(axes, x.ndim)))
     return out
 
 
@@ -167,7 +178,8 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
                            keepdims),)
     out = apply("reduce_prod",
                 lambda v: np.multiply.reduce(v, axis=axes, dtype=dtype, keepdims=keepdims),
-                (x,), grad, label=name)
+                (x,), grad, label=name,
+                batch=_reducing(np.multiply.reduce, axes, x.ndim, keepdims, dtype))
     return out
 
 
@@ -181,9 +193,20 @@ def _prod_grad(x, out, g, axes, keepdims):
     an ``mtf.cond``: a trace makes it on every call.
     """
     from .._function.control_flow import cond
-    return cond(apply("reduce_prod_divisible", _finite_nonzero, (out,)),
+    return cond(apply("reduce_prod_divisible", _finite_nonzero, (out,), batch=_each_finite_nonzero),
                 lambda: g * _expand_reduced(out, axes, keepdims, x.shape) / x,
                 lambda: g * _others_product(x, axes))
+
+
+def _each_finite_nonzero(v):
+    """``_finite_nonzero`` of each example of a batch (the batch axis first)."""
+    rows = v.reshape(v.shape[0], -1)
+    return np.isfinite(rows).all(axis=1) & np.all(rows != 0, axis=1)
+
+
+def _reducing(reduce, axes, ndim, keepdims, dtype=None):
+    """The batching rule of ``reduce(v, axes, dtype, None, keepdims)``."""
+    return lambda a: reduce(a, shifted(axes, ndim), dtype, None, keepdims)
 
 
 def _finite_nonzero(v):
@@ -233,7 +256,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """log(sum(exp(x))) over ``axis``, shifted by the maximum so it cannot overflow."""
     x, axes, keepdims = _arguments("reduce_logsumexp", input_tensor, axis, keepdims, True)
 
-    def logsumexp(v):
+    def logsumexp(v, axes=axes):
         shift = np.max(v, axis=axes, keepdims=True, initial=-np.inf)
         shift = np.where(np.isfinite(shift), shift, 0).astype(v.dtype, copy=False)
         value = np.log(np.sum(np.exp(v - shift), axis=axes, keepdims=True)) + shift
@@ -244,7 +267,8 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     def grad(g, _):
         lse = _expand_reduced(out, axes, keepdims, x.shape)
         return (_expand_reduced(g, axes, keepdims, x.shape) * _ew.exp(x - lse),)
-    out = apply("reduce_logsumexp", logsumexp, (x,), grad, label=name)
+    out = apply("reduce_logsumexp", logsumexp, (x,), grad, label=name,
+                batch=lambda v: logsumexp(v, shifted(axes, x.ndim)))
     return out
 
 
@@ -286,7 +310,8 @@ def _arg(op, fn, input, axis, output_type, name):
     if x.shape[axis] == 0:
         raise ValueError(f"{op}: cannot take {op} over axis {axis} of size 0 "
                          f"(input shape {x.shape}).")
-    return apply(op, lambda v: fn(v, axis=axis).astype(out_dtype), (x,), label=name)
+    return apply(op, lambda v: fn(v, axis=axis).astype(out_dtype), (x,), label=name,
+                 batch=lambda v: fn(v, axis=axis + 1).astype(out_dtype))
 
 
 # ------------------------------------------------- all, any: bool, no gradient
@@ -315,4 +340,5 @@ def _logical(op, fn, input_tensor, axis, keepdims, name):
     if x.dtype.kind != "b":
         raise TypeError(f"{op}: expected a bool tensor, got {x.dtype} of shape {x.shape}; "
                         f"compare it first (e.g. mtf.not_equal(x, 0)).")
-    return apply(op, lambda v: fn(v, axes, None, None, keepdims), (x,), label=name)
+    return apply(op, lambda v: fn(v, axes, None, None, keepdims), (x,), label=name,
+                 batch=_reducing(fn, axes, x.ndim, keepdims))

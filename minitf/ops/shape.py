@@ -10,6 +10,7 @@ from .. import dtypes
 from ..indexed_slices import dense
 from ..tensor import Variable
 from . import _dispatch, _validate as check
+from ._batching import batched_key, lifted, reshaped
 from ._dispatch import TENSOR_TYPES, apply, value_of, wrap_constant
 from ._quiet import quietly
 
@@ -30,7 +31,8 @@ def reshape(tensor, shape, name=None):
     shape = check.shape("reshape", shape, unknown=True)
     try:
         return apply("reshape", _owned(x, lambda v: v.reshape(shape)), (x,),
-                     lambda g, _: (reshape(g, x.shape),), saves=False, label=name)
+                     lambda g, _: (reshape(g, x.shape),), saves=False, label=name,
+                     batch=reshaped(shape))
     except ValueError as e:
         raise check.op_error(e, ValueError(
             f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into "
@@ -46,7 +48,8 @@ def broadcast_to(input, shape, name=None):
     try:
         return apply("broadcast_to", _owned(x, lambda v: np.broadcast_to(v, shape)), (x,),
                      lambda g, _: (_dispatch.unbroadcast(g, x.shape),), saves=False,
-                     label=name)
+                     label=name,
+                     batch=lambda v: np.broadcast_to(lifted(v, len(shape)), v.shape[:1] + shape))
     except ValueError as e:
         raise check.op_error(e, ValueError(f"broadcast_to: cannot broadcast shape {x.shape} "
                                            f"to {shape}.")) from None
@@ -59,7 +62,8 @@ def spread(x, shape):
     if in_shape == shape:
         return x
     return apply("broadcast_to", _owned(x, lambda a: np.broadcast_to(a, shape)), (x,),
-                 lambda g, _: (_dispatch.unbroadcast(g, in_shape),), saves=False)
+                 lambda g, _: (_dispatch.unbroadcast(g, in_shape),), saves=False,
+                 batch=lambda v: np.broadcast_to(lifted(v, len(shape)), v.shape[:1] + shape))
 
 
 def transpose(a, perm=None, conjugate=False, name=None):
@@ -77,7 +81,8 @@ def transpose(a, perm=None, conjugate=False, name=None):
     def grad(g, _):
         return (transpose(g, tuple(perm.index(i) for i in range(len(perm)))),)
     return apply("transpose", _owned(x, lambda v: v.transpose(perm)), (x,), grad,
-                 saves=False, label=name)
+                 saves=False, label=name,
+                 batch=lambda v: v.transpose((0,) + tuple(p + 1 for p in perm)))
 
 
 def expand_dims(input, axis, name=None):
@@ -85,7 +90,8 @@ def expand_dims(input, axis, name=None):
     x = check.tensor("expand_dims", input, "input")
     a = check.axis("expand_dims", axis, x.ndim + 1, rank=x.ndim)
     return apply("expand_dims", _owned(x, lambda v: np.expand_dims(v, a)), (x,),
-                 lambda g, _: (reshape(g, x.shape),), saves=False, label=name)
+                 lambda g, _: (reshape(g, x.shape),), saves=False, label=name,
+                 batch=lambda v: np.expand_dims(v, a + 1))
 
 
 def squeeze(input, axis=None, name=None):
@@ -100,7 +106,8 @@ def squeeze(input, axis=None, name=None):
                 raise ValueError(f"squeeze: cannot squeeze axis {i} of size {x.shape[i]} "
                                  f"in a tensor of shape {x.shape}.")
     return apply("squeeze", _owned(x, lambda v: v.squeeze(axes)), (x,),
-                 lambda g, _: (reshape(g, x.shape),), saves=False, label=name)
+                 lambda g, _: (reshape(g, x.shape),), saves=False, label=name,
+                 batch=lambda v: v.squeeze(tuple(i + 1 for i in axes)))
 
 
 # ------------------------------------------------- joining and splitting
@@ -116,7 +123,8 @@ def concat(values, axis, name=None):
     sizes = [x.shape[a] for x in xs]
     try:
         return apply("concat", lambda *arrays: np.concatenate(arrays, axis=a), tuple(xs),
-                     lambda g, needs: _pieces(g, a, sizes, needs), saves=False, label=name)
+                     lambda g, needs: _pieces(g, a, sizes, needs), saves=False, label=name,
+                     batch=lambda *arrays: np.concatenate(arrays, axis=a + 1))
     except ValueError as e:
         raise check.op_error(e, ValueError(f"concat: shapes {[x.shape for x in xs]} must "
                                            f"match on every axis except axis {a}.")) from None
@@ -136,7 +144,7 @@ def stack(values, axis=0, name=None):
         return tuple(_strided("unstack", g, lead + (i,)) if need else None
                      for i, need in enumerate(needs))
     return apply("stack", lambda *arrays: np.stack(arrays, axis=a), tuple(xs), grad,
-                 saves=False, label=name)
+                 saves=False, label=name, batch=lambda *arrays: np.stack(arrays, axis=a + 1))
 
 
 def unstack(value, num=None, axis=0, name=None):
@@ -212,7 +220,8 @@ def tile(input, multiples, name=None):
 
     def grad(g, _):
         return (_reduce.reduce_sum(reshape(g, folded), axis=rep_axes),)
-    return apply("tile", lambda v: np.tile(v, reps), (x,), grad, saves=False, label=name)
+    return apply("tile", lambda v: np.tile(v, reps), (x,), grad, saves=False, label=name,
+                 batch=lambda v: np.tile(v, (1,) + tuple(reps)))
 
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
@@ -235,7 +244,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
         source = np.pad(np.arange(x.size).reshape(shape), pads, mode=mode)
         return (_indexing._scatter_flat(g, wrap_constant(source), shape),)
     return apply("pad", lambda v: np.pad(v, pads, mode=mode), (x,), grad, saves=False,
-                 label=name)
+                 label=name, batch=lambda v: np.pad(v, [(0, 0)] + pads, mode=mode))
 
 
 def _pad_constant(x, pads, fill, name):
@@ -252,7 +261,7 @@ def _pad_constant(x, pads, fill, name):
         return apply("pad", lambda v, f: quietly(_padded, v, pads, f), (x, fill), grad,
                      inputs=(x,), saves=False, label=name)
     return apply("pad", lambda v: quietly(_padded, v, pads, fill), (x,), grad, saves=False,
-                 label=name)
+                 label=name, batch=lambda v: quietly(_padded, v, [(0, 0)] + pads, fill))
 
 
 def _padded(value, pads, fill):
@@ -304,7 +313,8 @@ def _strided(op, x, key, dynamic=(), label=None):
                      lambda g, _: (_unstrided(g, key, x.shape, dynamic),), inputs=(x,),
                      saves=False, label=label)
     return apply(op, _owned(x, lambda v: v[key]), (x,),
-                 lambda g, _: (_unstrided(g, key, x.shape),), saves=False, label=label)
+                 lambda g, _: (_unstrided(g, key, x.shape),), saves=False, label=label,
+                 batch=lambda v: v[batched_key(key)])
 
 
 def _unstrided(g, key, shape, dynamic=()):
@@ -319,7 +329,9 @@ def _unstrided(g, key, shape, dynamic=()):
             return _placed(key, shape, v)
     return apply("getitem_grad", place, (g,) + dynamic,
                  lambda h, _: (_strided("getitem", h, key, dynamic),),
-                 inputs=(g,) if dynamic else None, saves=False)
+                 inputs=(g,) if dynamic else None, saves=False,
+                 batch=None if dynamic else lambda v: _placed(batched_key(key),
+                                                             v.shape[:1] + shape, v))
 
 
 def _placed(key, shape, v):
