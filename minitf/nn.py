@@ -13,6 +13,7 @@ from .ops.losses import (  # noqa: F401
 from .ops.nn_misc import dropout, moments  # noqa: F401
 from .ops.pool import avg_pool2d, max_pool2d  # noqa: F401
 # ---- research ops: nn
+from .ops.sorting import top_k  # noqa: F401  (tf.nn.top_k is tf.math.top_k)
 from .ops.activations import relu6, silu, swish  # noqa: F401
 from .ops.nn_ops import bias_add, embedding_lookup, l2_normalize  # noqa: F401
 # ---- research ops: convolutions
