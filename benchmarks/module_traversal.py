@@ -5,7 +5,7 @@ by one call. Timed, side by side in one process with interleaved repeats (the
 best repeat of each is reported):
 
 - ``module.variables`` and ``module.trainable_variables`` (sorted, de-duplicated,
-  cycle-safe, fully dynamic, SPEC §4);
+  cycle-safe, fully dynamic);
 - ``_flatten(with_path=True)`` (what checkpoints use);
 - a plain-Python walk: a recursive loop over ``vars()`` that collects Variables
   with no ordering, de-duplication or cycle safety (a floor for any walker);

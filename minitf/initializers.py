@@ -2,7 +2,7 @@
 
 As in Keras and Sonnet, each initializer is a class (``GlorotUniform``) whose
 instances are passed to layers (``Linear(3, w_init=GlorotUniform(seed=1))``);
-the lower-case names SPEC §4 lists (``glorot_uniform``) are the same classes,
+the lower-case names (``glorot_uniform``) are the same classes,
 as Keras' aliases are. Calling an instance returns a new Tensor:
 
 >>> init = mtf.initializers.constant(0.5)
@@ -140,7 +140,7 @@ class HeNormal(Initializer):
         return {"seed": self.seed}
 
 
-# The names SPEC §4 lists, as Keras' lower-case aliases.
+# Keras' lower-case aliases.
 zeros = Zeros
 ones = Ones
 constant = Constant

@@ -1,4 +1,4 @@
-"""SPEC §3: GradientTape recording, gradient(), higher order, Jacobians, errors."""
+"""GradientTape recording, gradient(), higher order, Jacobians, errors."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""Optimizers (SPEC §5): one unified set with Keras 3 defaults and formulas.
+"""Optimizers: one unified set with Keras 3 defaults and formulas.
 
 Every name is listed explicitly. docs/custom_optimizer.md shows how to write
 your own from the public hooks ``build``, ``update_step``,

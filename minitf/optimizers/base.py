@@ -1,4 +1,4 @@
-"""Optimizer: what every optimizer shares (SPEC §5; Keras 3 semantics).
+"""Optimizer: what every optimizer shares (Keras 3 semantics).
 
 One ``apply_gradients`` call runs, in Keras 3's order: validate every pair
 (nothing changes if one is bad) -> accumulate (``gradient_accumulation_steps``)

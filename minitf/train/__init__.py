@@ -1,4 +1,4 @@
-"""``mtf.train``: checkpoints (SPEC §6).
+"""``mtf.train``: checkpoints.
 
 ``Checkpoint`` saves Modules, Optimizers (their ``iterations`` and slots) and
 Variables by object path into one zip file of a JSON manifest and raw arrays,

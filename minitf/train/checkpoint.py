@@ -1,4 +1,4 @@
-"""Checkpoint: save and restore Modules, Optimizers and Variables by object path (SPEC §6)."""
+"""Checkpoint: save and restore Modules, Optimizers and Variables by object path."""
 import os
 
 import numpy as np

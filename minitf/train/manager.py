@@ -1,4 +1,4 @@
-"""CheckpointManager: numbered checkpoints in a directory, the oldest pruned (SPEC §6)."""
+"""CheckpointManager: numbered checkpoints in a directory, the oldest pruned."""
 import json
 import operator
 import os

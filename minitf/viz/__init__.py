@@ -1,4 +1,4 @@
-"""mtf.viz: pictures of models and of what a tape recorded (SPEC §7).
+"""mtf.viz: pictures of models and of what a tape recorded.
 
 ``module_graph`` draws a Module's structure, ``tape_graph`` the ops a
 GradientTape recorded, ``summary`` tabulates parameters and output shapes,
