@@ -3,9 +3,9 @@
 fn is traced once on one example with the ``mtf.function`` recorder (its tape
 backward passes included), and the recorded steps run on the whole batch
 (``batched.py``); tapes outside see one op (``gradient.py``). Traces are cached
-per function and per example structure, shapes and dtypes; as in
-``mtf.function``, Tensors fn closes over are captured by value, Variables are
-read on every call.
+per function and per example structure, shapes and dtypes, and reused while the
+globals, closure variables and instance attributes fn reads are bound to the same
+objects (the Tensors among them are baked in); Variables are read on every call.
 """
 import weakref
 
@@ -89,15 +89,15 @@ def _trace_for(fn, elems, leaves, size):
         cache = _TRACES.setdefault(getattr(fn, "__func__", fn), {})
     except TypeError:                             # cannot be weakly referenced: no cache
         return Trace(fn, elems, leaves, size, None)
-    found = cache.get(key)
-    if found is not None and found[0]() is owner:
+    found, names = cache.get(key), _bindings(fn)
+    if found is not None and found[0]() is owner and _same(found[2], names):
         return found[1]
     trace = Trace(fn, elems, leaves, size, None)
-    for dead in [k for k, (owner_ref, _) in cache.items() if owner_ref() is None
+    for dead in [k for k, (owner_ref, *_) in cache.items() if owner_ref() is None
                  and owner_ref is not _none]:
         del cache[dead]                           # traces of collected instances
     try:
-        cache[key] = (weakref.ref(owner) if owner is not None else _none, trace)
+        cache[key] = (weakref.ref(owner) if owner is not None else _none, trace, names)
     except TypeError:                             # an owner without weak references
         pass
     return trace
@@ -105,6 +105,28 @@ def _trace_for(fn, elems, leaves, size):
 
 def _none():
     return None
+
+
+def _bindings(fn):
+    """What fn's code reads by name: its globals, closure cells and (a bound method)
+    its instance's attributes. A trace bakes in the Tensors among them, so a rebound
+    name means a new trace (TensorFlow traces on every call)."""
+    func = getattr(fn, "__func__", fn)
+    code, globs = getattr(func, "__code__", None), getattr(func, "__globals__", {})
+    found = [globs.get(name) for name in code.co_names] if code is not None else []
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            found.append(cell.cell_contents)
+        except ValueError:                        # a cell not bound yet
+            found.append(None)
+    owner = getattr(fn, "__self__", None)
+    found.extend(getattr(owner, "__dict__", {}).values())
+    return found
+
+
+def _same(before, now):
+    """Whether every name is still bound to the very same object."""
+    return len(before) == len(now) and all(a is b for a, b in zip(before, now))
 
 
 class _Recorder(Recorder):

@@ -83,7 +83,8 @@ def test_the_mlp_runs_each_matmul_once_for_the_whole_batch(monkeypatch):
     model = MLP(np.float64)
     elems = data(np.float64, n=64)
     mtf.vectorized_map(model.per_example, elems)         # traces, cached
-    (trace,) = [t for owner, t in api._TRACES[MLP.per_example].values() if owner() is model]
+    (trace,) = [t for owner, t, _ in api._TRACES[MLP.per_example].values()
+                 if owner() is model]
     calls = []
     for step in trace.steps:
         if step.op == "matmul" and step.batch is not None:
@@ -346,3 +347,41 @@ def test_a_nested_vectorized_map_is_one_batch(monkeypatch):
     want = np.stack([[float(inner(xs[i][j])) * 2.0 for j in range(2)] for i in range(4)])
     monkeypatch.setattr(batched, "per_example", _refuse)
     np.testing.assert_allclose(mtf.vectorized_map(outer, xs).numpy(), want, rtol=1e-12)
+
+
+SCALE = mtf.constant(2.0, mtf.float64)
+
+
+def _scaled(x):
+    return x * SCALE
+
+
+def test_a_rebound_global_tensor_is_read_again_not_a_stale_trace():
+    global SCALE
+    x = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(mtf.vectorized_map(_scaled, x).numpy(), 2 * x)
+    SCALE = mtf.constant(5.0, mtf.float64)
+    np.testing.assert_array_equal(mtf.vectorized_map(_scaled, x).numpy(), 5 * x)
+
+
+def test_rebound_closure_variables_and_attributes_trace_again():
+    x = np.arange(4.0).reshape(2, 2)
+    shift = mtf.constant(1.0, mtf.float64)
+
+    def shifted(e):
+        return e + shift
+
+    class Scaler:
+        def __init__(self):
+            self.factor = mtf.constant(3.0, mtf.float64)
+
+        def __call__(self, e):
+            return e * self.factor
+
+    scaler = Scaler()
+    for value in (1.0, -4.0):
+        shift = mtf.constant(value, mtf.float64)
+        np.testing.assert_array_equal(mtf.vectorized_map(shifted, x).numpy(), x + value)
+        scaler.factor = mtf.constant(value, mtf.float64)
+        np.testing.assert_array_equal(mtf.vectorized_map(scaler.__call__, x).numpy(),
+                                      x * value)
