@@ -31,6 +31,29 @@ def hessian(f, x):
     return outer.jacobian(g, x).numpy()
 
 
+def tape_gradient(f, x):
+    """The gradient of scalar ``f`` at the numpy array ``x``, by a tape."""
+    t = mtf.constant(x)
+    with mtf.GradientTape() as tape:
+        tape.watch(t)
+        y = f(t)
+    return tape.gradient(y, t)
+
+
+def second_order_along(f, x, direction, step=1e-6):
+    """(tapes, central differences) of d/dx <grad f(x), direction>: second order."""
+    t = mtf.constant(x)
+    with mtf.GradientTape() as outer:
+        outer.watch(t)
+        with mtf.GradientTape() as inner:
+            inner.watch(t)
+            y = f(t)
+        along = mtf.reduce_sum(inner.gradient(y, t) * direction)
+    numeric = finite_difference(
+        lambda v: np.sum(tape_gradient(f, v).numpy() * direction), x, step)
+    return outer.gradient(along, t).numpy(), numeric
+
+
 def softmax_ref(x, axis=-1):
     """exp(x) / sum(exp(x)) along ``axis``, with the max subtracted first."""
     e = np.exp(x - x.max(axis=axis, keepdims=True))

@@ -65,27 +65,34 @@ def _geometry(op, x, w, strides, padding, dilations):
 def _filters(op, x, filters):
     """``filters`` as a 4-D Tensor of ``x``'s dtype whose in_channels match ``x``."""
     check_image(op, x)
+    w = filter_tensor(op, x, filters, "filters", "[height, width, in_channels, out_channels]")
+    if w.shape[2] != x.shape[3]:
+        raise ValueError(f"{op}: input has {x.shape[3]} channels but filters expect "
+                         f"{w.shape[2]}. Received: input.shape={x.shape}, "
+                         f"filters.shape={w.shape}")
+    return w
+
+
+def filter_tensor(op, x, filters, what, layout):
+    """``filters`` as a Tensor of ``x``'s dtype and rank, with spatial sizes >= 1."""
     if type(filters) in TENSOR_TYPES:
         w = filters
     else:
         try:
             w = as_tensor(filters, x.dtype)
         except (TypeError, ValueError, OverflowError) as e:
-            raise TypeError(f"{op}: cannot use filters as a {x.dtype} tensor: {e} "
-                            f"{check.received('filters', filters)}") from None
+            raise TypeError(f"{op}: cannot use {what} as a {x.dtype} tensor: {e} "
+                            f"{check.received(what, filters)}") from None
     if w.dtype != x.dtype:
-        raise TypeError(f"{op}: input dtype {x.dtype} and filters dtype {w.dtype} "
+        raise TypeError(f"{op}: input dtype {x.dtype} and {what} dtype {w.dtype} "
                         f"differ; cast one with mtf.cast.")
-    if w.ndim != 4:
-        raise ValueError(f"{op}: filters must be 4-D [height, width, in_channels, "
-                         f"out_channels]. Received: filters.shape={w.shape}")
-    if not w.shape[0] or not w.shape[1]:
-        raise ValueError(f"{op}: filters must have height and width >= 1. "
-                         f"Received: filters.shape={w.shape}")
-    if w.shape[2] != x.shape[3]:
-        raise ValueError(f"{op}: input has {x.shape[3]} channels but filters expect "
-                         f"{w.shape[2]}. Received: input.shape={x.shape}, "
-                         f"filters.shape={w.shape}")
+    rank = layout.count(",") + 1
+    if w.ndim != rank:
+        raise ValueError(f"{op}: {what} must be {rank}-D {layout}. "
+                         f"Received: {what}.shape={w.shape}")
+    if 0 in tuple(w.shape)[:rank - 2]:
+        raise ValueError(f"{op}: {what} must have spatial sizes >= 1. "
+                         f"Received: {what}.shape={w.shape}")
     return w
 
 

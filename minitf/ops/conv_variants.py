@@ -18,7 +18,8 @@ from ..kernels import depthwise as _dk
 from . import _validate as check
 from ._dispatch import TENSOR_TYPES, apply, as_tensor
 from ._quiet import quietly
-from .conv import _conv, _empty, _filter_grad, _input_grad_value, _zeros_like_grad
+from .conv import (_conv, _empty, _filter_grad, _input_grad_value, _zeros_like_grad,
+                   filter_tensor)
 from ._window import check_format, check_image, plan, spatial_pair
 from .shape import reshape
 
@@ -42,7 +43,7 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
     if x.ndim != 3:
         raise ValueError(f"{op}: input must be 3-D [batch, width, channels]. "
                          f"Received: input.shape={x.shape}")
-    w = _filter_tensor(op, x, filters, "filters", "[width, in_channels, out_channels]")
+    w = filter_tensor(op, x, filters, "filters", "[width, in_channels, out_channels]")
     if w.shape[1] != x.shape[2]:
         raise ValueError(f"{op}: input has {x.shape[2]} channels but filters expect "
                          f"{w.shape[1]}. Received: input.shape={x.shape}, "
@@ -86,7 +87,7 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",
     check_format(op, data_format)
     x = check.float_tensor(op, input, "input")
     check_image(op, x)
-    w = _filter_tensor(op, x, filters, "filters",
+    w = filter_tensor(op, x, filters, "filters",
                        "[height, width, output_channels, in_channels]")
     if w.shape[3] != x.shape[3]:
         raise ValueError(f"{op}: input has {x.shape[3]} channels but filters expect "
@@ -150,7 +151,7 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     check_format(op, "NHWC" if data_format is None else data_format)
     x = check.float_tensor(op, input, "input")
     check_image(op, x)
-    w = _filter_tensor(op, x, filter, "filter",
+    w = filter_tensor(op, x, filter, "filter",
                        "[height, width, in_channels, channel_multiplier]")
     if w.shape[2] != x.shape[3]:
         raise ValueError(f"{op}: input has {x.shape[3]} channels but filter expects "
@@ -227,28 +228,3 @@ def _filter_grad_kernel(filter_shape, geom, x, g):
     if 0 in filter_shape or 0 in x.shape or 0 in g.shape:
         return np.zeros(filter_shape, g.dtype)
     return quietly(_dk.filter_grad, x, g, filter_shape, geom).astype(g.dtype, copy=False)
-
-
-# ---------------------------------------------------------------- shared
-
-def _filter_tensor(op, x, filters, what, layout):
-    """``filters`` as a Tensor of ``x``'s dtype and rank, with spatial sizes >= 1."""
-    if type(filters) in TENSOR_TYPES:
-        w = filters
-    else:
-        try:
-            w = as_tensor(filters, x.dtype)
-        except (TypeError, ValueError, OverflowError) as e:
-            raise TypeError(f"{op}: cannot use {what} as a {x.dtype} tensor: {e} "
-                            f"{check.received(what, filters)}") from None
-    if w.dtype != x.dtype:
-        raise TypeError(f"{op}: input dtype {x.dtype} and {what} dtype {w.dtype} "
-                        f"differ; cast one with mtf.cast.")
-    rank = layout.count(",") + 1
-    if w.ndim != rank:
-        raise ValueError(f"{op}: {what} must be {rank}-D {layout}. "
-                         f"Received: {what}.shape={w.shape}")
-    if 0 in tuple(w.shape)[:rank - 2]:
-        raise ValueError(f"{op}: {what} must have spatial sizes >= 1. "
-                         f"Received: {what}.shape={w.shape}")
-    return w

@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 import minitf as mtf
 from minitf.testing import check_gradients
-from _helpers import finite_difference
+from _helpers import finite_difference, second_order_along
 
 la = mtf.linalg
 ALL_DTYPES = [np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_]
@@ -495,29 +495,10 @@ SECOND_ORDER = {
 }
 
 
-def _tape_gradient(f, x):
-    t = mtf.constant(x)
-    with mtf.GradientTape() as tape:
-        tape.watch(t)
-        y = f(t)
-    return tape.gradient(y, t)
-
-
 @pytest.mark.parametrize("name", sorted(SECOND_ORDER))
 def test_second_order_matches_differenced_gradients(name):
-    f = SECOND_ORDER[name]
     direction = np.random.default_rng(3).standard_normal(A.shape)
-    t = mtf.constant(A)
-    with mtf.GradientTape() as outer:
-        outer.watch(t)
-        with mtf.GradientTape() as inner:
-            inner.watch(t)
-            y = f(t)
-        g = inner.gradient(y, t)
-        along = mtf.reduce_sum(g * direction)
-    hv = outer.gradient(along, t).numpy()
-    numeric = finite_difference(
-        lambda x: np.sum(_tape_gradient(f, x).numpy() * direction), A, 1e-5)
+    hv, numeric = second_order_along(SECOND_ORDER[name], A, direction, 1e-5)
     np.testing.assert_allclose(hv, numeric, rtol=1e-5, atol=1e-6)
 
 

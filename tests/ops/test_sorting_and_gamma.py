@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minitf as mtf
-from _helpers import finite_difference
+from _helpers import finite_difference, second_order_along, tape_gradient
 from minitf.ops.gamma import _polygamma
 
 FLOATS = [np.float16, np.float32, np.float64]
@@ -39,14 +39,6 @@ def argsort_ref(v, axis=-1, descending=False):
 def _descending_key(value, i):
     """Sort key of descending order: NaN first, then larger values, ties by index."""
     return (0, 0.0, i) if np.isnan(value) else (1, -float(value), i)
-
-
-def tape_grad(fn, x):
-    t = mtf.constant(x)
-    with mtf.GradientTape() as tape:
-        tape.watch(t)
-        y = fn(t)
-    return tape.gradient(y, t)
 
 
 # ---------------------------------------------------------------- sort / argsort
@@ -98,7 +90,7 @@ def test_empty_sorts(shape, axis):
     x = np.zeros(shape)
     assert mtf.sort(x, axis).shape == shape
     assert mtf.argsort(x, axis).shape == shape
-    g = tape_grad(lambda t: mtf.reduce_sum(mtf.sort(t, axis)), x)
+    g = tape_gradient(lambda t: mtf.reduce_sum(mtf.sort(t, axis)), x)
     assert g.shape == shape
 
 
@@ -216,7 +208,7 @@ def test_sort_gradient_matches_finite_differences(axis, direction):
     def f(t):
         return mtf.reduce_sum(mtf.sort(t, axis, direction) * W)
     want = finite_difference(lambda v: f(v).numpy(), X)
-    np.testing.assert_allclose(tape_grad(f, X).numpy(), want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(tape_gradient(f, X).numpy(), want, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("k", [1, 3, 5])
@@ -226,28 +218,19 @@ def test_top_k_gradient_matches_finite_differences(k):
     def f(t):
         return mtf.reduce_sum(mtf.math.top_k(t, k).values * w)
     want = finite_difference(lambda v: f(v).numpy(), X)
-    np.testing.assert_allclose(tape_grad(f, X).numpy(), want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(tape_gradient(f, X).numpy(), want, rtol=1e-6, atol=1e-8)
 
 
 def test_sort_gradient_with_ties_goes_to_the_sorted_positions():
     x = np.array([2.0, 1.0, 2.0])
-    g = tape_grad(lambda t: mtf.reduce_sum(mtf.sort(t) * [1.0, 10.0, 100.0]), x)
+    g = tape_gradient(lambda t: mtf.reduce_sum(mtf.sort(t) * [1.0, 10.0, 100.0]), x)
     np.testing.assert_array_equal(g.numpy(), [10.0, 1.0, 100.0])
 
 
 def test_sort_second_order():
     def f(t):
         return mtf.reduce_sum(mtf.square(mtf.sort(t, 0)) * W)
-    x = mtf.constant(X)
-    with mtf.GradientTape() as outer:
-        outer.watch(x)
-        with mtf.GradientTape() as inner:
-            inner.watch(x)
-            y = f(x)
-        g = inner.gradient(y, x)
-        s = mtf.reduce_sum(g * W)
-    h = outer.gradient(s, x).numpy()
-    want = finite_difference(lambda v: np.sum(tape_grad(f, v).numpy() * W), X)
+    h, want = second_order_along(f, X, W)
     np.testing.assert_allclose(h, want, rtol=1e-6, atol=1e-7)
 
 
