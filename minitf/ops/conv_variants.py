@@ -16,7 +16,7 @@ import numpy as np
 
 from ..kernels import depthwise as _dk
 from . import _validate as check
-from ._dispatch import TENSOR_TYPES, apply, as_tensor
+from ._dispatch import TENSOR_TYPES, apply
 from ._quiet import quietly
 from .conv import (_conv, _empty, _filter_grad, _input_grad_value, _zeros_like_grad,
                    filter_tensor)
