@@ -2,6 +2,9 @@
 from each definition (and jax.lax's convolutions), empty operands, dtypes,
 errors, gradients of first and second order vs float64 central differences."""
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -407,45 +410,62 @@ def test_depthwise_conv2d_errors(kwargs, error, text):
 
 
 # ---------------------------------------------------------------- jax (a test dependency)
-# An independent implementation: jax.lax's convolutions, in float32.
+# An independent implementation: jax.lax's convolutions, in float32, run in a child
+# process (JAX starts threads, and other tests fork).
 
-def _lax():
-    import jax   # installed by `make test`
-    return jax
+_JAX = """
+import sys
+import numpy as np
+import jax
+from jax import lax
 
-
-def _jax_conv2d(x, w, strides, groups=1):
-    return _lax().lax.conv_general_dilated(
-        x, w, strides, "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"),
-        feature_group_count=groups)
-
-
-def test_against_jax_conv1d():
-    x = rng.standard_normal((2, 11, 3)).astype(np.float32)
-    w = rng.standard_normal((3, 3, 4)).astype(np.float32)
-    want = _lax().lax.conv_general_dilated(x, w, (2,), "VALID", rhs_dilation=(2,),
-                                           dimension_numbers=("NWC", "WIO", "NWC"))
-    got = nn.conv1d(x, w, 2, "VALID", dilations=2).numpy()
-    np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-5)
-
-
-def test_against_jax_conv2d_input_vjp():
-    jax = _lax()
-    x = rng.standard_normal((2, 4, 3, 5)).astype(np.float32)
-    w = rng.standard_normal((3, 3, 2, 5)).astype(np.float32)   # conv2d's HWIO = [h, w, out, in]
-    _, vjp = jax.vjp(lambda image: _jax_conv2d(image, w, (2, 2)),
-                     np.zeros((2, 9, 7, 2), np.float32))
-    want = np.asarray(vjp(x)[0])                    # the transpose of the convolution
-    got = nn.conv2d_transpose(x, w, [2, 9, 7, 2], 2, "VALID").numpy()
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+data = dict(np.load(sys.argv[1]))
+nhwc = ("NHWC", "HWIO", "NHWC")
+conv1d = lax.conv_general_dilated(data["x1"], data["w1"], (2,), "VALID", rhs_dilation=(2,),
+                                  dimension_numbers=("NWC", "WIO", "NWC"))
+_, vjp = jax.vjp(lambda image: lax.conv_general_dilated(
+    image, data["wt"], (2, 2), "VALID", dimension_numbers=nhwc),
+    np.zeros((2, 9, 7, 2), np.float32))
+grouped = lax.conv_general_dilated(data["xd"], data["wd"].reshape(3, 3, 1, 8), (2, 2),
+                                   "VALID", dimension_numbers=nhwc, feature_group_count=4)
+np.savez(sys.argv[2], conv1d=conv1d, transpose=vjp(data["xt"])[0], grouped=grouped)
+"""
 
 
-def test_against_jax_grouped_conv2d():
-    x = rng.standard_normal((2, 9, 8, 4)).astype(np.float32)
-    w = rng.standard_normal((3, 3, 4, 2)).astype(np.float32)
-    want = _jax_conv2d(x, w.reshape(3, 3, 1, 8), (2, 2), groups=4)
-    got = nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "VALID").numpy()
-    np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-5)
+@pytest.fixture(scope="module")
+def jax_results(tmp_path_factory):
+    """Inputs and jax.lax's results for them."""
+    r = np.random.default_rng(7)
+    data = {name: r.standard_normal(shape).astype(np.float32) for name, shape in dict(
+        x1=(2, 11, 3), w1=(3, 3, 4), xt=(2, 4, 3, 5), wt=(3, 3, 2, 5),
+        xd=(2, 9, 8, 4), wd=(3, 3, 4, 2)).items()}
+    folder = tmp_path_factory.mktemp("jax")
+    np.savez(folder / "in.npz", **data)
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-c", _JAX, str(folder / "in.npz"),
+                           str(folder / "out.npz")], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with np.load(folder / "out.npz") as out:
+        return data, {k: out[k] for k in out.files}
+
+
+def test_against_jax_conv1d(jax_results):
+    data, want = jax_results
+    got = nn.conv1d(data["x1"], data["w1"], 2, "VALID", dilations=2).numpy()
+    np.testing.assert_allclose(got, want["conv1d"], rtol=1e-5, atol=1e-5)
+
+
+def test_against_jax_conv2d_input_vjp(jax_results):
+    data, want = jax_results          # wt is conv2d's HWIO = [h, w, out, in] here
+    got = nn.conv2d_transpose(data["xt"], data["wt"], [2, 9, 7, 2], 2, "VALID").numpy()
+    np.testing.assert_allclose(got, want["transpose"], rtol=1e-5, atol=1e-5)
+
+
+def test_against_jax_grouped_conv2d(jax_results):
+    data, want = jax_results
+    got = nn.depthwise_conv2d(data["xd"], data["wd"], [1, 2, 2, 1], "VALID").numpy()
+    np.testing.assert_allclose(got, want["grouped"], rtol=1e-5, atol=1e-5)
 
 
 # ---------------------------------------------------------------- unusual arrays
