@@ -29,7 +29,7 @@ dot:
 
 # Every speed benchmark, minitf beside numpy and (when installed) PyTorch in one process.
 BENCHMARKS := op_overhead mlp_step import_order sparse_embedding transformer_block cnn_step \
-	optimizer_step cold_start separate_processes function_step
+	optimizer_step cold_start separate_processes function_step vectorized_map
 bench: $(STAMP)
 	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; \
 	  (cd benchmarks && ../$(PY) $$b.py) || exit 1; done
