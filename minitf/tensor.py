@@ -11,7 +11,10 @@ always one whole state of its variable.
 """
 import itertools
 import operator
+import os
+import sys
 import threading
+import warnings
 
 import numpy as np
 
@@ -46,6 +49,8 @@ class _TensorLike:
         """numpy's view of a Tensor: shared and read-only (numpy 2's ``copy=`` rules)."""
         if ctx.recorder is not None:
             ctx.recorder.check_python_use(self, "array")
+        elif ctx.tapes:
+            _warn_if_recorded(self)
         value = np.asarray(self._value)
         if copy:
             return np.array(value, dtype=dtype, copy=True)
@@ -213,10 +218,14 @@ class Tensor(_TensorLike):
     <mtf.Tensor: shape=(2,), dtype=float32, numpy=array([3., 6.], dtype=float32)>
     """
 
-    __slots__ = ("_value", "__weakref__")
+    # ``_given_name`` is set only for ``constant(..., name=)``; ops never touch it.
+    __slots__ = ("_value", "_given_name", "__weakref__")
 
     def __init__(self, value, dtype=None):
         self._value = _to_array(value, dtypes.as_dtype(dtype), copy=True)
+
+    _name = property(lambda self: getattr(self, "_given_name", None),
+                     doc="The ``name=`` given to ``mtf.constant`` (None otherwise).")
 
     def __repr__(self):
         return (f"<mtf.Tensor: shape={self.shape}, dtype={self.dtype}, "
@@ -264,6 +273,8 @@ class Variable(_TensorLike):
         """A snapshot, as TensorFlow gives: a view would change with every later assign."""
         if ctx.recorder is not None:
             ctx.recorder.check_python_use(self, "array")
+        elif ctx.tapes:
+            _warn_if_recorded(self)
         if copy is False:
             raise ValueError(f"Variable.__array__: {self._name!r} changes in place, so numpy "
                              f"cannot share its memory; np.asarray(v) or v.numpy() give a "
@@ -343,6 +354,33 @@ class Variable(_TensorLike):
     def __repr__(self):
         return (f"<mtf.Variable '{self._name}' shape={self.shape} "
                 f"dtype={self.dtype}, numpy={_value_repr(self._value)}>")
+
+
+_NUMPY_IN_TAPE = (
+    "numpy converted a Tensor that a GradientTape is recording (np.sin(x), np.asarray(x), "
+    "...): gradients do not flow through numpy functions, so tape.gradient will miss this "
+    "path (a wrong gradient, or None). Use minitf ops instead (mtf.sin, mtf.exp, "
+    "mtf.reduce_sum, ...); if you want the value as a constant, say so with "
+    "mtf.stop_gradient(x) or x.numpy(), or compute it outside the tape block.")
+_INTERNAL_DIRS = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
+                  os.path.dirname(os.path.abspath(np.__file__)) + os.sep)
+
+
+def _warn_if_recorded(x):
+    """Warn when numpy reads a value an active tape tracks: its gradient is lost there."""
+    key = id(x)
+    for tape in ctx.tapes:
+        if key in tape._tracked:
+            warnings.warn(_NUMPY_IN_TAPE, UserWarning, stacklevel=_caller_level())
+            return
+
+
+def _caller_level():
+    """The ``stacklevel`` of the first frame outside minitf and numpy (the user's line)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _scalar(value):

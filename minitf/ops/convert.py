@@ -9,20 +9,39 @@ import operator
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Variable, _to_array
+from ..tensor import Tensor, Variable, _to_array
 from . import _validate as check
 from ._dispatch import TENSOR_TYPES, apply, wrap_constant
 
 
 def constant(value, dtype=None, shape=None, name=None):
     """A new Tensor holding a copy of ``value``; a scalar fills ``shape``. A Tensor
-    ``value`` is read by a recorded op (a trace copies its value on every call)."""
+    ``value`` is read by a recorded op (a trace copies its value on every call).
+    ``name`` labels the Tensor in ``mtf.viz`` pictures.
+
+    >>> mtf.constant(2.0, name="a")._name
+    'a'
+    """
     dtype = dtypes.as_dtype(dtype, "constant")
+    _check_name("constant", name)
     if type(value) in TENSOR_TYPES:
         dims = None if shape is None else _shape("constant", shape)
-        return apply("constant", lambda a: _constant_array(a, dtype, dims), (value,),
-                     label=name)
-    return wrap_constant(_constant_array(value, dtype, shape))
+        return _named(apply("constant", lambda a: _constant_array(a, dtype, dims), (value,),
+                            label=name), name)
+    return _named(wrap_constant(_constant_array(value, dtype, shape)), name)
+
+
+def _check_name(op, name):
+    """Raise unless ``name`` is None or a str."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"{op}: name must be a str (or None). Received: name={name!r}")
+
+
+def _named(tensor, name):
+    """``tensor`` (a new Tensor) carrying ``name`` for pictures; None leaves it unnamed."""
+    if name is not None and type(tensor) is Tensor:
+        tensor._given_name = name
+    return tensor
 
 
 def _constant_array(value, dtype, shape):
@@ -41,24 +60,26 @@ def _constant_array(value, dtype, shape):
 
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
-    """``value`` as a Tensor: Tensors pass through, Variables are read (recorded),
-    IndexedSlices are densified, anything else is converted."""
+    """``value`` as a Tensor: Tensors pass through (keeping their own name), Variables
+    are read (recorded), IndexedSlices are densified, anything else is converted; a new
+    Tensor carries ``name`` for ``mtf.viz`` pictures."""
     op = "convert_to_tensor"
     dtype = dtypes.as_dtype(dtype, op)
     hint = dtypes.as_dtype(dtype_hint, op)
+    _check_name(op, name)
     if type(value) in TENSOR_TYPES:
         if dtype is not None and value.dtype != dtype:
             raise TypeError(f"convert_to_tensor: value has dtype {value.dtype}, "
                             f"requested {dtype}. Use mtf.cast to change it.")
-        return value.value() if type(value) is Variable else value
+        return _named(value.value(), name) if type(value) is Variable else value
     if hasattr(value, "_densify"):
-        return convert_to_tensor(value._densify(), dtype)
+        return _named(convert_to_tensor(value._densify(), dtype), name)
     if dtype is None and hint is not None and not isinstance(value, np.ndarray):
         try:
-            return wrap_constant(_to_array(value, hint, True, op))
+            return _named(wrap_constant(_to_array(value, hint, True, op)), name)
         except TypeError:
             pass
-    return wrap_constant(_to_array(value, dtype, True, op))
+    return _named(wrap_constant(_to_array(value, dtype, True, op)), name)
 
 
 def _shape(op, shape):

@@ -26,6 +26,11 @@ from ._sparse import Sparse, densify
 _HALF = np.dtype(np.float16)
 
 
+_NO_VARIABLES_HINT = (
+    " The list of variables is empty. If they come from a model (model.trainable_variables), "
+    "the model has none yet: Sonnet/Keras-style layers create their variables on the first "
+    "call, so call the model once on an input (or build it) before taking gradients.")
+
 def run(opt, grads_and_vars, add):
     """Apply (``add``) or return (``not add``) one step's updates."""
     pairs = _checked_pairs(grads_and_vars)
@@ -84,7 +89,8 @@ def _checked_pairs(grads_and_vars):
             pairs.append((_checked_gradient(g, var), var))
     if not pairs:
         raise ValueError(f"No gradients provided for any variable: "
-                         f"{[v.name for _, v in items] if items else []}.")
+                         f"{[v.name for _, v in items] if items else []}."
+                         f"{'' if items else _NO_VARIABLES_HINT}")
     if missing:
         warnings.warn(f"Gradients do not exist for variables {missing} when minimizing "
                       f"the loss.", stacklevel=4)

@@ -12,7 +12,9 @@ Subclasses override only the public hooks ``build`` (create slots with
 so one optimizer serves any number of variable sets. Variables are held
 weakly: the slots of a garbage-collected variable are dropped with it.
 """
+import functools
 import re
+import types
 import weakref
 
 import numpy as np
@@ -25,6 +27,28 @@ from ._config import to_snake_case
 from ._hyper import (check_bool, check_clipping, check_float, check_learning_rate,
                      check_optional_float, check_optional_int)
 from ._slots import VarState, check_variable, checked_variables, forgetter, initial_value
+
+
+def _checks_assign(hook):
+    """``hook`` (a custom update_step) raising when it returns a value but leaves the
+    variable unchanged: the update was computed and then dropped."""
+    @functools.wraps(hook)
+    def checked(self, gradient, variable, learning_rate, *args, **kwargs):
+        version = getattr(variable, "_version", None)
+        result = hook(self, gradient, variable, learning_rate, *args, **kwargs)
+        if result is not None and version is not None and variable._version == version:
+            owner = type(self).__name__
+            raise TypeError(
+                f"{owner}.{hook.__name__} returned a value ({type(result).__name__}) and did "
+                f"not change the variable: the optimizer keeps only what the hook writes "
+                f"into `variable`, so this step would change nothing. Update it in place "
+                f"instead of returning the new value, e.g. "
+                f"`variable.assign_sub(learning_rate * gradient)` or "
+                f"`variable.assign(new_value)` (see docs/custom_optimizer.md).")
+        return result
+
+    checked._checks_assign = True
+    return checked
 
 
 class Optimizer:
@@ -122,8 +146,8 @@ class Optimizer:
                          lambda pairs: _step.run(self, pairs, add=True), grads_and_vars,
                          outputs=False, run_dense=lambda pairs: _step.run_validated(
                              self, pairs))
-            return self._iterations
-        _step.run(self, grads_and_vars, add=True)
+        else:
+            _step.run(self, grads_and_vars, add=True)
         return self._iterations
 
     def apply(self, grads, variables):
@@ -192,6 +216,28 @@ class Optimizer:
         return self.apply_gradients(self.compute_gradients(loss, var_list, tape=tape))
 
     # ---- public subclassing hooks
+
+    def __init_subclass__(cls, **kwargs):
+        """Check the update hooks a subclass writes itself (the built-in kernels are not
+        wrapped, so they cost nothing): a returned value must not replace an assign."""
+        super().__init_subclass__(**kwargs)
+        for hook in ("update_step", "sparse_update_step"):
+            fn = cls.__dict__.get(hook)
+            if isinstance(fn, types.FunctionType) and not getattr(fn, "_fused", False) \
+                    and not hasattr(fn, "_checks_assign"):
+                setattr(cls, hook, _checks_assign(fn))
+
+    def __getattr__(self, name):
+        """Reached only for a missing attribute: name a subclass that skipped the base
+        ``__init__`` (the usual cause) instead of a bare AttributeError."""
+        if name.startswith("__") or "_states" in vars(self):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        owner = type(self).__name__
+        raise AttributeError(
+            f"{owner} has no attribute {name!r}: Optimizer.__init__ has not run for this "
+            f"object, so the optimizer is not set up. {owner}.__init__ must call "
+            f"`super().__init__(learning_rate, name=name, **kwargs)` before the optimizer "
+            f"is used (see docs/custom_optimizer.md).")
 
     def build(self, var_list):
         """Create the slots of ``var_list``; subclasses add theirs with ``add_slot``.
