@@ -14,6 +14,13 @@ from ._hyper import check_float
 class Adadelta(FusedOptimizer):
     """Adadelta: step sizes from running averages of squared gradients and updates.
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        Eg  <- rho * Eg + (1 - rho) * g^2
+        dx  <- -sqrt(Edx + eps) / sqrt(Eg + eps) * g
+        Edx <- rho * Edx + (1 - rho) * dx^2
+        p   <- p + lr * dx                   (lr = 1 is the paper's algorithm)
+
     Epsilon sits *inside* both square roots: ``sqrt(E + eps)``.
     Slots: ``accumulated_grad``, ``accumulated_delta_var``.
 

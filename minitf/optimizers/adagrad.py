@@ -15,6 +15,11 @@ from ._hyper import check_float
 class Adagrad(FusedOptimizer):
     """Per-coordinate learning rates shrinking with the summed squared gradients.
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        acc <- acc + g^2                  (acc starts at initial_accumulator_value)
+        p   <- p - lr * g / sqrt(acc + eps)
+
     Epsilon sits *inside* the square root: ``sqrt(acc + eps)``.
     Slot: ``accumulator``.
 

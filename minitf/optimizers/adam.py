@@ -20,6 +20,17 @@ from ._hyper import check_bool, check_float
 class Adam(FusedOptimizer):
     """Adam, optionally AMSGrad (Keras 3 defaults and formulas).
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        t     <- iterations + 1
+        m     <- m + (g - m) * (1 - beta_1)       # = beta_1 m + (1 - beta_1) g
+        v     <- v + (g^2 - v) * (1 - beta_2)
+        alpha <- lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
+        p     <- p - alpha * m / (sqrt(v) + eps)
+
+    With amsgrad: ``v_hat <- max(v_hat, v)`` and ``p <- p - alpha * m /
+    (sqrt(v_hat) + eps)``.
+
     Epsilon sits *outside* the square root and is not bias-corrected:
     ``alpha * m / (sqrt(v) + eps)`` with the bias corrections folded into
     ``alpha`` (the paper's epsilon-hat form).

@@ -14,6 +14,13 @@ from ._hyper import check_float
 class Adamax(FusedOptimizer):
     """Adamax (Keras 3 defaults and formulas).
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        t <- iterations + 1
+        m <- m + (g - m) * (1 - beta_1)
+        u <- max(beta_2 * u, |g|)
+        p <- p - lr * m / ((1 - beta_1^t) * (u + eps))
+
     No square root; epsilon is added to the norm: ``u + eps``.
     Slots: ``momentum``, ``norm``.
 

@@ -13,6 +13,15 @@ from .adam import Adam
 class AdamW(Adam):
     """Adam with decoupled weight decay (required; default 0.004 as Keras 3).
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        p     <- p - p * weight_decay * lr        (decay first, decoupled)
+        t     <- iterations + 1
+        m     <- m + (g - m) * (1 - beta_1)
+        v     <- v + (g^2 - v) * (1 - beta_2)
+        alpha <- lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
+        p     <- p - alpha * m / (sqrt(v) + eps)  (Adam)
+
     Epsilon sits *outside* the square root, as in Adam.
     Slots: those of Adam.
 

@@ -17,6 +17,18 @@ from ._hyper import check_float
 class Ftrl(FusedOptimizer):
     """Follow The (Proximally) Regularized Leader (Keras 3 defaults and formulas).
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        g_s  <- g + 2 * l2_shrinkage * p
+        n'   <- n + g^2                       (n starts at initial_accumulator_value)
+        z    <- z + g_s - (n'^(-c) - n^(-c)) / lr * p          (c = learning_rate_power)
+        q    <- n'^(-c) / lr + 2 * (l2 + beta / (2 * lr))
+        p    <- (clip(z, -l1, l1) - z) / q    (0 where |z| <= l1)
+        n    <- n'
+
+    (n is the ``accumulator`` slot, z the ``linear`` slot; l1, l2 and
+    l2_shrinkage are the ``*_regularization_strength`` arguments.)
+
     No epsilon. With learning_rate_power = -0.5 (default) ``n'^(-c)`` is
     ``sqrt(n')``. The new value is computed whole and applied as the
     increment ``new - p``, so it can differ from ``new`` in the last bit.

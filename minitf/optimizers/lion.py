@@ -13,6 +13,12 @@ from ._hyper import check_float
 class Lion(FusedOptimizer):
     """Lion: signed momentum updates (Keras 3 defaults and formulas).
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        c <- beta_1 * m + (1 - beta_1) * g
+        p <- p - lr * sign(c)
+        m <- beta_2 * m + (1 - beta_2) * g
+
     No epsilon and no square root. Slot: ``momentum``.
 
     ``torch.optim`` has no Lion. The paper advises a learning rate 3-10x

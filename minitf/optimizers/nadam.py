@@ -20,6 +20,16 @@ from ._hyper import check_float
 class Nadam(FusedOptimizer):
     """Adam with Nesterov momentum (Keras 3 defaults and formulas).
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        t      <- iterations + 1
+        u_t    <- beta_1 * (1 - 0.5 * 0.96^t);   u_t1 <- beta_1 * (1 - 0.5 * 0.96^(t+1))
+        P_t    <- u_1 * u_2 * ... * u_t          (the u_product state variable)
+        m      <- m + (g - m) * (1 - beta_1);    v <- v + (g^2 - v) * (1 - beta_2)
+        m_hat  <- u_t1 * m / (1 - P_t * u_t1) + (1 - u_t) * g / (1 - P_t)
+        v_hat  <- v / (1 - beta_2^t)
+        p      <- p - lr * m_hat / (sqrt(v_hat) + eps)
+
     Epsilon sits *outside* the square root of the bias-corrected ``v_hat``.
     Slots: ``momentum``, ``velocity``; one state variable ``u_product``
     (float64) shared by all variables, advanced once per update.

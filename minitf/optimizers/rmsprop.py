@@ -17,6 +17,15 @@ from ._hyper import check_bool, check_float
 class RMSprop(FusedOptimizer):
     """RMSprop with optional plain momentum and centering (Keras 3 defaults).
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        v   <- rho * v + (1 - rho) * g^2
+        a   <- rho * a + (1 - rho) * g                    (centered only)
+        inc <- lr * g / sqrt(v - a^2 + eps)               (centered)
+        inc <- lr * g / sqrt(v + eps)                     (not centered)
+        mo  <- momentum * mo + inc;  p <- p - mo          (momentum > 0)
+        p   <- p - inc                                    (momentum == 0)
+
     Epsilon sits *inside* the square root: ``sqrt(v + eps)``.
     Slots: ``velocity``; ``momentum`` if momentum > 0; ``average_gradient``
     if centered.

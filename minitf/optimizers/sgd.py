@@ -17,6 +17,13 @@ from ._hyper import check_bool, check_float
 class SGD(FusedOptimizer):
     """Gradient descent with optional momentum (Keras 3 defaults and formulas).
 
+    Update rule, per element (g: gradient, p: variable, lr: learning rate)::
+
+        p <- p - lr * g                           (momentum == 0)
+        m <- momentum * m - lr * g                (momentum > 0; m starts at 0)
+        p <- p + m                                (nesterov=False)
+        p <- p + momentum * m - lr * g            (nesterov=True)
+
     No epsilon. Slot: ``momentum`` (only when ``momentum > 0``).
 
     Differences from ``torch.optim.SGD``: the learning rate defaults to 0.01
