@@ -50,11 +50,22 @@ class name_scope:
         if ctx.recorder is not None and scope and not self._name.endswith("/"):
             scope = ctx.recorder.unique_scope(scope)    # blah/, then blah_1/ (TF graphs)
         ctx.scope = scope
+        _mark_tapes(scope, True)
         return ctx.scope
 
     def __exit__(self, *exc):
+        _mark_tapes(ctx.scope, False)
         saved = ctx.saved_scopes
         ctx.scope = saved.pop()
         if not saved and ctx.restore_journal:
             ctx.restore_journal = []    # the outermost Module call is over
         return False
+
+
+def _mark_tapes(scope, entered):
+    """Note on each recording tape where a scope was entered or left, so pictures
+    can tell two calls of one module apart (mtf.viz.tape_graph(collapse=True))."""
+    for tape in ctx.tapes:
+        marks = getattr(tape, "_scope_marks", None)    # forward accumulators have none
+        if marks is not None:
+            marks.append((len(tape._nodes), scope, entered))

@@ -19,7 +19,8 @@ def full(nodes, target, sources, unconnected):
     for i in range(target.size):
         seed = np.zeros(target.size, target.dtype)
         seed[i] = 1
-        grads = backward(nodes, [target], [wrap_constant(seed.reshape(target.shape))], sources)
+        grads = backward(nodes, [target], [wrap_constant(seed.reshape(target.shape))], sources,
+                         caller="GradientTape.jacobian()")
         for source_rows, s in zip(rows, sources):
             source_rows.append(grads.get(id(s)))
     return [_assemble(source_rows, 0, target.shape, (), s, unconnected)
@@ -47,7 +48,8 @@ def batched(nodes, target, source, unconnected):
     for j in range(per_example):
         seed = np.zeros((batch, per_example), target.dtype)
         seed[:, j] = 1
-        grads = backward(nodes, [target], [wrap_constant(seed.reshape(target.shape))], [source])
+        grads = backward(nodes, [target], [wrap_constant(seed.reshape(target.shape))], [source],
+                         caller="GradientTape.batch_jacobian()")
         rows.append(grads.get(id(source)))
     return _assemble(rows, 1, inner, (batch,), source, unconnected)
 

@@ -169,8 +169,11 @@ class Module:
         """
         @functools.wraps(method)
         def method_with_name_scope(self, *args, **kwargs):
+            if _call_hooks:
+                return _hooked_call(self, method, args, kwargs)
             with self.name_scope:
                 return method(self, *args, **kwargs)
+        method_with_name_scope._name_scoped = True
         return method_with_name_scope
 
     def __setattr__(self, name, value):
@@ -240,6 +243,26 @@ _STRUCTURAL = (Variable, Module, list, tuple, dict)
 # attribute. Checkpoints register one only while deferred restorations are
 # pending (minitf/train/_deferred.py); it is empty otherwise.
 _setattr_hooks = []
+# Objects told about every name-scoped method call (``mtf.viz`` records module
+# calls with one: minitf/viz/_calls.py); ``enter(module, method_name, args,
+# kwargs)`` returns a token that ``exit(token, result, failed)`` gets back.
+# Empty otherwise, so a call pays one truth test.
+_call_hooks = []
+
+
+def _hooked_call(module, method, args, kwargs):
+    """Run a name-scoped method, telling each call hook when it starts and ends."""
+    hooks = tuple(_call_hooks)
+    tokens = [hook.enter(module, method.__name__, args, kwargs) for hook in hooks]
+    result, failed = None, True
+    try:
+        with module.name_scope:
+            result = method(module, *args, **kwargs)
+        failed = False
+    finally:
+        for hook, token in zip(reversed(hooks), reversed(tokens)):
+            hook.exit(token, result, failed)
+    return result
 
 
 def _classify(cls, leaf_types, table):

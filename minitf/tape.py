@@ -10,6 +10,7 @@ An op with several outputs records one node per output sharing one
 gradient.
 """
 import enum
+import warnings
 
 import numpy as np
 
@@ -110,6 +111,9 @@ class GradientTape:
         self._tracked = set()    # ids of watched values and recorded outputs
         self._watched = []       # watched objects, kept alive so ids stay valid
         self._used = False
+        self._names = {}         # id(value) -> the name given to watch(..., name=)
+        self._gradient_spans = []  # (start, end) node indices a backward pass recorded
+        self._scope_marks = []   # (node count, scope, entered?) per name scope entered/left
 
     def __enter__(self):
         if self in ctx.tapes:
@@ -123,14 +127,23 @@ class GradientTape:
             ctx.tapes.remove(self)
         return False
 
-    def watch(self, tensor):
-        """Track a Tensor, Variable, or nested structure of them."""
-        for x in _nest.flatten(tensor):
+    def watch(self, tensor, name=None):
+        """Track a Tensor, Variable, or nested structure of them.
+
+        ``name`` labels it in ``mtf.viz`` pictures (a str, or a structure of
+        names like ``tensor``).
+        """
+        flat = _nest.flatten(tensor)
+        names = _watch_names(flat, name)
+        for x, label in zip(flat, names):
             if not isinstance(x, _TensorLike):
                 raise ValueError(f"GradientTape.watch: tensor must be a Tensor, a Variable "
                                  f"or a nested structure of them. Received: "
                                  f"{type(x).__name__} {x!r}")
-            self._watch_one(x)
+            if not self._watch_one(x):
+                _warn_not_floating(x)
+            if label is not None:
+                self._names[id(x)] = label
 
     def _auto_watch(self, variable):
         """Watch a Variable an op reads, if this tape watches accessed ones."""
@@ -165,16 +178,24 @@ class GradientTape:
     def gradient(self, target, sources, output_gradients=None,
                  unconnected_gradients=UnconnectedGradients.NONE):
         """Gradients of the sum of ``target`` w.r.t. ``sources`` (same structure)."""
+        return self._gradient(target, sources, output_gradients, unconnected_gradients)
+
+    def _gradient(self, target, sources, output_gradients, unconnected_gradients,
+                  on_step=None, caller="GradientTape.gradient"):
+        """``gradient``; ``on_step`` sees each op of the reverse pass (mtf.viz)."""
         unconnected = _unconnected_mode(unconnected_gradients)
         flat_sources = _checked_sources("gradient", sources)
         targets = _checked_targets(target)
         if any(type(t) is Variable for t in targets):
-            raise ValueError("GradientTape.gradient: a Variable target is not supported "
-                             "(as in TensorFlow); differentiate mtf.identity(variable).")
+            raise ValueError(f"{caller}: a Variable target is not supported "
+                             f"(as in TensorFlow); differentiate mtf.identity(variable).")
         upstreams = _upstreams(targets, output_gradients)
-        nodes = self._begin_call("gradient")
+        if self._persistent and self in ctx.tapes:
+            _warn_recording_own_gradient(caller)
+        nodes = self._begin_call("gradient", caller)
         with _backward_part():
-            grads = backward(nodes, targets, upstreams, flat_sources)
+            grads = backward(nodes, targets, upstreams, flat_sources, on_step,
+                             caller=f"{caller}()")
         results = [_result(grads.get(id(s)), s, unconnected) for s in flat_sources]
         return _nest.pack_like(sources, results)
 
@@ -201,34 +222,76 @@ class GradientTape:
         with _backward_part():
             return _jacobian.batched(nodes, target, source, unconnected)
 
-    def _begin_call(self, what):
+    def _begin_call(self, what, caller=None):
         """The recorded nodes for one gradient call; frees them if not persistent."""
         if self._used:
             raise RuntimeError(
-                f"GradientTape.{what}: a non-persistent GradientTape can compute "
-                f"gradients only once. Create it with persistent=True to call "
+                f"{caller or 'GradientTape.' + what}: a non-persistent GradientTape can "
+                f"compute gradients only once. Create it with persistent=True to call "
                 f"gradient()/jacobian() several times.")
         nodes = list(self._nodes)
         if not self._persistent:
             self._used = True
             self._nodes, self._tracked = [], set()
+            self._gradient_spans, self._scope_marks = [], []
             if self in ctx.tapes:    # inside its `with`: stop recording (TensorFlow)
                 ctx.tapes.remove(self)
         return nodes
 
 
 class _backward_part:
-    """While a gradient is computed, a trace labels the ops it records "backward"."""
+    """While a gradient is computed, a trace labels the ops it records "backward",
+    and each recording tape notes which of its nodes the backward pass added."""
 
     def __enter__(self):
         rec = self.recorder = ctx.recorder
         if rec is not None:
             self.saved, rec.part = rec.part, "backward"
+        self.starts = [(tape, len(tape._nodes)) for tape in ctx.tapes
+                       if isinstance(tape, GradientTape)]   # not forward accumulators
 
     def __exit__(self, *exc):
         if self.recorder is not None:
             self.recorder.part = self.saved
+        for tape, start in self.starts:
+            end = len(tape._nodes)
+            if end > start:
+                tape._gradient_spans.append((start, end))
         return False
+
+
+def _watch_names(flat, name):
+    """One name (or None) per flattened watched value."""
+    if name is None:
+        return [None] * len(flat)
+    if isinstance(name, str):
+        return [name] * len(flat) if len(flat) == 1 else [
+            f"{name}[{i}]" for i in range(len(flat))]
+    names = _nest.flatten(name)
+    if len(names) != len(flat) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"GradientTape.watch: name must be a str or a structure of str "
+                         f"like the watched values ({len(flat)} of them). "
+                         f"Received: name={name!r}")
+    return names
+
+
+def _warn_not_floating(x):
+    """Watching an integer or bool value records nothing: say so (TensorFlow warns)."""
+    warnings.warn(
+        f"GradientTape.watch: the watched value has dtype {x.dtype}, which has no "
+        f"gradient; the tape ignores it and gradient() will return None for it. "
+        f"Watch a floating value instead, e.g. mtf.cast(x, mtf.float32) (or create it "
+        f"as mtf.constant(3.0) rather than mtf.constant(3)).", UserWarning, stacklevel=3)
+
+
+def _warn_recording_own_gradient(caller):
+    """TensorFlow's warning for gradient() inside a persistent tape's own block."""
+    warnings.warn(
+        f"{caller} was called inside the `with` block of its own persistent tape, so "
+        f"the tape also records the backward pass: slower and more memory. Call it "
+        f"after the `with` block, or inside `with tape.stop_recording():`; keep it "
+        f"inside only if you want higher-order derivatives of the gradient.",
+        UserWarning, stacklevel=4)
 
 
 def _creation_order(variable):
@@ -255,11 +318,13 @@ class _Paused:
         return False
 
 
-def backward(nodes, targets, upstreams, sources):
+def backward(nodes, targets, upstreams, sources, on_step=None, caller="gradient()"):
     """Map ``id(value) -> gradient`` for the sources, targets seeded with upstreams.
 
     One reversed loop: an op's output gradient is complete when the loop reaches
     it (its consumers were recorded later), so it is popped and passed back.
+    ``on_step(node, upstream, input_gradients, grads, found)`` (mtf.viz) sees
+    each op the loop runs; ``caller`` names the call in error messages.
     """
     source_ids = {id(s) for s in sources}
     grads = {}
@@ -268,7 +333,8 @@ def backward(nodes, targets, upstreams, sources):
         grads[id(t)] = u if prev is None else add_gradients(prev, u)
     found = {}
     pop, get = grads.pop, grads.get
-    for name, inputs, out, grad, versions, _, needs in reversed(nodes):
+    for node in reversed(nodes):
+        name, inputs, out, grad, versions, _, needs = node
         key = id(out)
         g = pop(key, None)
         if g is None:
@@ -276,17 +342,22 @@ def backward(nodes, targets, upstreams, sources):
         if key in source_ids:
             found[key] = g
         if versions:
-            _check_versions(name, versions)
+            _check_versions(name, versions, caller)
         if type(grad) is MultiOutputGrad:
             g = _output_gradients(grad, out, g, grads, source_ids, found)
             grad = grad.rule
         elif type(g) is IndexedSlices:
             g = g._densify()
-        for x, need, gx in zip(inputs, needs, grad(g, needs)):
+        input_grads = grad(g, needs)
+        if on_step is not None:
+            input_grads = tuple(input_grads)
+        for x, need, gx in zip(inputs, needs, input_grads):
             if need and gx is not None:
                 x = id(x)
                 prev = get(x)
                 grads[x] = gx if prev is None else add_gradients(prev, gx)
+        if on_step is not None:
+            on_step(node, g, input_grads, grads, found)
     grads.update(found)
     return grads
 
@@ -307,14 +378,15 @@ def _output_gradients(joint, out, g, grads, source_ids, found):
     return upstreams
 
 
-def _check_versions(name, versions):
+def _check_versions(name, versions, caller):
     for var, version in versions:
         if var._version != version:
             raise RuntimeError(
-                f"Variable {var.name!r} was modified in place (assign) after op "
-                f"{name!r} recorded it and before gradient() used its value; "
-                f"the gradient would be wrong. Assign after computing gradients, or "
-                f"record a copy with mtf.identity(variable).")
+                f"Variable {var.name!r} was modified in place (assign, or an optimizer "
+                f"step) after op {name!r} recorded it and before {caller} used its "
+                f"value; the result would be wrong. Call {caller} before assigning "
+                f"(before optimizer.apply_gradients), or record a copy with "
+                f"mtf.identity(variable).")
 
 
 def _unconnected_mode(mode):

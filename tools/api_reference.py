@@ -14,7 +14,7 @@ import minitf as mtf
 PAGE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md"
 NAMESPACES = ("", "math", "nn", "linalg", "random", "autodiff", "layers", "initializers",
               "optimizers", "optimizers.schedules", "train", "testing", "debugging", "viz",
-              "errors")
+              "playground", "errors")
 HEADER = """# API reference
 
 Every public name, namespace by namespace: its signature, what it does in one

@@ -1,17 +1,16 @@
 """summary: a Keras/torchinfo-style table of a Module's parts and parameters.
 
-Output shapes come from one real call: for its duration the ``__call__`` of
-each module class in the tree is wrapped to note what the tree's instances
-return (``module(x)`` looks ``__call__`` up on the class, so wrapping
-instances would not work); the classes are restored afterwards, even on error.
+Output shapes, call counts and the row order come from one real call,
+recorded by ``_calls.recording`` (the module-call hook of
+``Module.with_name_scope``, and plain ``__call__``s of the tree's classes
+wrapped for the duration).
 """
-import contextlib
-import functools
 import html
 from typing import NamedTuple
 
 from ..module import Module
 from ..tensor import _TensorLike
+from ._calls import CallRecorder, calls_per_module, recording
 from ._common import (check_module, format_bytes, format_shape, parameter_count,
                       paused_tapes, walk)
 
@@ -19,14 +18,22 @@ from ._common import (check_module, format_bytes, format_shape, parameter_count,
 class SummaryRow(NamedTuple):
     """One module instance: first attribute path ("" for the root), class, and the
     output shape of its first call (None if not called). ``params``/``bytes``
-    count the variables first found on this module, so rows sum to the totals.
-    ``aliases``: the other attribute paths to the same instance (shared modules)."""
+    count the module's whole subtree (shared variables once); ``own_params``/
+    ``own_bytes`` the variables first found on this module, so those sum to the
+    totals. ``aliases``: the other attribute paths to the same instance (shared
+    modules). ``calls``: how often the example call ran it. ``built``: False for
+    a lazy layer (or a parent of only such) that has not created its variables."""
     path: str
     class_name: str
     output_shape: object
     params: int
     bytes: int
     aliases: tuple = ()
+    own_params: int = 0
+    own_bytes: int = 0
+    calls: int = 0
+    built: bool = True
+    has_submodules: bool = False
 
 
 class Summary:
@@ -47,13 +54,13 @@ class Summary:
         self.non_trainable_bytes = _nbytes(frozen)
 
     def _columns(self):
-        header = ["module", "class"] + (["output shape"] if self.with_shapes else [])
+        header = ["module", "class"] + (["output shape", "calls"] if self.with_shapes else [])
         table = [header + ["params", "bytes"]]
         for row in self.rows:
             cells = [" = ".join((row.path or "(root)",) + row.aliases), row.class_name]
             if self.with_shapes:
-                cells.append(format_shape(row.output_shape))
-            table.append(cells + [f"{row.params:,}", f"{row.bytes:,}"])
+                cells += [format_shape(row.output_shape), f"{row.calls}"]
+            table.append(cells + [_params_cell(row), f"{row.bytes:,}"])
         return table
 
     def _totals(self):
@@ -65,7 +72,7 @@ class Summary:
     def __str__(self):
         table = self._columns()
         widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-        numeric = len(widths) - 2   # params and bytes are right-aligned
+        numeric = len(widths) - (3 if self.with_shapes else 2)  # numbers right-aligned
 
         def line(cells):
             return "  ".join(c.rjust(w) if i >= numeric else c.ljust(w)
@@ -99,8 +106,11 @@ def summary(module, *example_inputs):
     """Tabulate ``module``'s submodules: path, class, output shape, parameters, bytes.
 
     With ``example_inputs``, ``module(*example_inputs)`` runs once (recording
-    on no tape) to build lazy layers and note each submodule's output shape.
-    Each instance is one row under the first attribute path that reaches it.
+    on no tape) to build lazy layers and note each submodule's output shape
+    and number of calls; rows then come in call order (modules not called
+    last). Each instance is one row under the first attribute path that
+    reaches it. A parent's params read ``total (own n)``; lazy layers not
+    built yet read ``unbuilt``.
 
     >>> class Scale(mtf.Module):
     ...     def __call__(self, x):
@@ -112,73 +122,70 @@ def summary(module, *example_inputs):
     ((2, 3), 3, 12)
     """
     check_module("summary", module)
-    shapes = {}
+    calls = None
     if example_inputs:
         if not callable(module):
             raise TypeError(f"summary: {type(module).__name__} has no __call__, so "
                             f"example inputs cannot be passed to it. Call "
                             f"summary(module) without inputs.")
-        shapes = _record_output_shapes(module, example_inputs)
-    return Summary(module, _rows(module, shapes), bool(example_inputs))
+        calls = _record_calls(module, example_inputs)
+    return Summary(module, _rows(module, calls), bool(example_inputs))
 
 
-def _rows(module, shapes):
-    entries = walk(module)
-    params = {id(e.obj): [] for e in entries if isinstance(e.obj, Module)}
+def _rows(module, calls):
+    """One row per tree module: walk order, or call order when ``calls`` were recorded."""
+    entries = [e for e in walk(module)]
+    own = {id(e.obj): [] for e in entries if isinstance(e.obj, Module)}
     for entry in entries:
         if not isinstance(entry.obj, Module):
-            params[id(entry.parent.obj)].append(entry.obj)
-    return [SummaryRow(e.path, type(e.obj).__name__, shapes.get(id(e.obj)),
-                       parameter_count(params[id(e.obj)]), _nbytes(params[id(e.obj)]),
-                       tuple(e.aliases))
-            for e in entries if isinstance(e.obj, Module)]
+            own[id(entry.parent.obj)].append(entry.obj)
+    modules = [e for e in entries if isinstance(e.obj, Module)]
+    per_module = calls_per_module(calls or [])
+    if calls is not None:
+        first = {key: found[0].index for key, found in per_module.items()}
+        modules.sort(key=lambda e: first.get(id(e.obj), len(calls)))   # stable
+    return [_row(e, own[id(e.obj)], per_module.get(id(e.obj), [])) for e in modules]
+
+
+def _row(entry, own, calls):
+    module = entry.obj
+    variables = module.variables
+    return SummaryRow(entry.path, type(module).__name__,
+                      _shape_of(calls[0].result) if calls else None,
+                      parameter_count(variables), _nbytes(variables), tuple(entry.aliases),
+                      parameter_count(own), _nbytes(own), len(calls),
+                      not _unbuilt(module, own), bool(module.submodules))
+
+
+def _unbuilt(module, own):
+    """A lazy layer (it has ``_build``) without variables yet, or a parent whose
+    subtree holds no variables and some such layer."""
+    if own:
+        return False
+    if hasattr(module, "_build"):
+        return True
+    return not module.variables and any(hasattr(m, "_build") and not m.variables
+                                        for m in module.submodules)
+
+
+def _params_cell(row):
+    if not row.built:
+        return "unbuilt"
+    if row.has_submodules:
+        return f"{row.params:,} (own {row.own_params:,})"
+    return f"{row.params:,}"
 
 
 def _nbytes(variables):
     return sum(int(v._value.nbytes) for v in variables)
 
 
-def _record_output_shapes(module, inputs):
-    """``id(instance) -> output shape`` of each tree instance's first (outermost) call."""
-    instances = {id(module): module}
-    instances.update((id(m), m) for m in module.submodules)
-    shapes, active = {}, set()
-    with paused_tapes(), _wrapped_calls(instances, shapes, active):
+def _record_calls(module, inputs):
+    """The ``Call``s of one ``module(*inputs)``, recorded on no tape."""
+    recorder = CallRecorder()
+    with paused_tapes(), recording(module, recorder):
         module(*inputs)
-    return shapes
-
-
-@contextlib.contextmanager
-def _wrapped_calls(instances, shapes, active):
-    """Wrap the class that defines ``__call__`` for each instance; restore on exit."""
-    owners = {}
-    for m in instances.values():
-        owner = next((c for c in type(m).__mro__ if "__call__" in vars(c)), None)
-        if owner is not None and owner is not object:
-            owners.setdefault(owner, vars(owner)["__call__"])
-    try:
-        for owner, original in owners.items():
-            setattr(owner, "__call__", _recording(original, instances, shapes, active))
-        yield
-    finally:
-        for owner, original in owners.items():
-            setattr(owner, "__call__", original)
-
-
-def _recording(original, instances, shapes, active):
-    @functools.wraps(original)
-    def call(self, *args, **kwargs):
-        key = id(self)
-        if key not in instances or key in active or key in shapes:
-            return original(self, *args, **kwargs)
-        active.add(key)
-        try:
-            out = original(self, *args, **kwargs)
-        finally:
-            active.discard(key)
-        shapes[key] = _shape_of(out)
-        return out
-    return call
+    return recorder.calls
 
 
 def _shape_of(value):

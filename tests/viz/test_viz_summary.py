@@ -1,4 +1,5 @@
-"""mtf.viz.summary: rows per module instance, output shapes from one call, true totals."""
+"""mtf.viz.summary: rows per module instance in call order, output shapes and call counts
+from one call, subtree totals with own counts, true totals."""
 from html.parser import HTMLParser
 
 import numpy as np
@@ -55,9 +56,13 @@ def test_mlp_rows_shapes_and_totals_against_hand_counts():
     assert [(r.path, r.class_name, r.output_shape) for r in s.rows] == [
         ("", "MLP", (4, 2)), ("layers[0]", "Linear", (4, 8)),
         ("layers[1]", "Linear", (4, 8)), ("layers[2]", "Linear", (4, 2))]
-    # Linear n -> m has n*m + m parameters; float32 is 4 bytes each.
-    assert [r.params for r in s.rows] == [0, 3 * 8 + 8, 8 * 8 + 8, 8 * 2 + 2]
-    assert [r.bytes for r in s.rows] == [0, 128, 288, 72]
+    # Linear n -> m has n*m + m parameters; float32 is 4 bytes each. The MLP row
+    # counts its subtree and owns nothing itself.
+    assert [r.own_params for r in s.rows] == [0, 3 * 8 + 8, 8 * 8 + 8, 8 * 2 + 2]
+    assert [r.params for r in s.rows] == [122, 32, 72, 18]
+    assert [r.bytes for r in s.rows] == [488, 128, 288, 72]
+    assert [r.own_bytes for r in s.rows] == [0, 128, 288, 72]
+    assert [r.calls for r in s.rows] == [1, 1, 1, 1]
     assert (s.total_params, s.trainable_params, s.non_trainable_params) == (122, 122, 0)
     assert (s.total_bytes, s.trainable_bytes, s.non_trainable_bytes) == (488, 488, 0)
 
@@ -71,15 +76,18 @@ def test_non_trainable_and_float64_totals():
     assert s.non_trainable_params == 4 + 4
     assert s.total_params == 92 and s.total_bytes == 92 * 8
     assert s.non_trainable_bytes == 8 * 8
-    assert sum(r.params for r in s.rows) == s.total_params
-    assert sum(r.bytes for r in s.rows) == s.total_bytes
+    assert sum(r.own_params for r in s.rows) == s.total_params
+    assert sum(r.own_bytes for r in s.rows) == s.total_bytes
+    assert s.rows[0].params == s.total_params
 
 
 def test_shared_module_is_one_row_under_its_first_path():
     s = mtf.viz.summary(AutoEncoder(), np.ones((5, 4), np.float32))
-    assert [r.path for r in s.rows] == ["", "decoder", "norm", "decoder.layers[0]",
+    # call order: norm runs first, then the MLP twice (as encoder, then as decoder)
+    assert [r.path for r in s.rows] == ["", "norm", "decoder", "decoder.layers[0]",
                                         "decoder.layers[1]"]
-    assert [r.aliases for r in s.rows] == [(), ("encoder",), (), (), ()]
+    assert [r.aliases for r in s.rows] == [(), (), ("encoder",), (), ()]
+    assert [r.calls for r in s.rows] == [1, 1, 2, 2, 2]
     assert "decoder = encoder  MLP" in str(s)
     shapes = {r.path: r.output_shape for r in s.rows}
     assert shapes["norm"] == (5, 4) and shapes["decoder"] == (5, 4)
@@ -96,7 +104,8 @@ def test_shared_variable_counted_once():
     s = mtf.viz.summary(root)
     assert s.total_params == 9 + 2 and s.total_bytes == 36 + 4
     assert [(r.path, r.params, r.bytes) for r in s.rows] == [
-        ("", 0, 0), ("a", 9, 36), ("b", 2, 4)]
+        ("", 11, 40), ("a", 9, 36), ("b", 11, 40)]
+    assert [(r.own_params, r.own_bytes) for r in s.rows] == [(0, 0), (9, 36), (2, 4)]
 
 
 def test_structured_outputs_and_super_calls():
@@ -143,10 +152,11 @@ def test_text_table_columns_and_totals():
     s = mtf.viz.summary(mtf.layers.MLP([8, 8, 2]), np.ones((4, 3), np.float32))
     lines = str(s).splitlines()
     assert lines[0] == "Summary: MLP 'mlp'"
-    assert lines[2].split() == ["module", "class", "output", "shape", "params", "bytes"]
+    assert lines[2].split() == ["module", "class", "output", "shape", "calls", "params",
+                                "bytes"]
     body = [line.split() for line in lines[4:8]]
-    assert body[0] == ["(root)", "MLP", "(4,", "2)", "0", "0"]
-    assert body[2] == ["layers[1]", "Linear", "(4,", "8)", "72", "288"]
+    assert body[0] == ["(root)", "MLP", "(4,", "2)", "1", "122", "(own", "0)", "488"]
+    assert body[2] == ["layers[1]", "Linear", "(4,", "8)", "1", "72", "288"]
     assert len({len(line) for line in lines[2:8]}) == 1     # aligned columns
     assert lines[-3:] == ["Total params: 122 (488 B)", "Trainable params: 122 (488 B)",
                           "Non-trainable params: 0 (0 B)"]
@@ -182,7 +192,7 @@ def test_html_repr_is_a_table_with_the_same_rows():
     parser = _Cells()
     parser.feed(mtf.viz.summary(model)._repr_html_())
     assert parser.rows[0] == ["module", "class", "params", "bytes"]
-    assert parser.rows[1:3] == [["(root)", "Module", "0", "0"],
+    assert parser.rows[1:3] == [["(root)", "Module", "2 (own 0)", "8"],
                                 ["child", "Module", "2", "8"]]
     assert parser.rows[3] == ["Total params: 2 (8 B)"]
 
@@ -192,3 +202,63 @@ def test_errors():
         mtf.viz.summary(3)
     with pytest.raises(TypeError, match=r"summary: Module has no __call__.*summary\(module\)"):
         mtf.viz.summary(mtf.Module(), np.ones(2))
+
+
+class Siamese(mtf.Module):
+    """Attributes sort as head, tower; the call runs the tower (twice) first."""
+
+    def __init__(self):
+        super().__init__()
+        self.tower = mtf.layers.MLP([4, 3], name="tower")
+        self.head = mtf.layers.Linear(1, name="head")
+
+    def __call__(self, left, right):
+        return self.head(self.tower(left) - self.tower(right))
+
+
+def test_rows_follow_the_call_and_count_calls_of_shared_modules():
+    x = np.ones((2, 5), np.float32)
+    model = Siamese()
+    s = mtf.viz.summary(model, x, x)
+    assert [(r.path, r.calls) for r in s.rows] == [
+        ("", 1), ("tower", 2), ("tower.layers[0]", 2), ("tower.layers[1]", 2), ("head", 1)]
+    assert [r.path for r in mtf.viz.summary(model).rows] == [    # no inputs: attribute order
+        "", "head", "tower", "tower.layers[0]", "tower.layers[1]"]
+    table = str(s).splitlines()
+    assert table[5].split()[:5] == ["tower", "MLP", "(2,", "3)", "2"]
+
+
+def test_modules_not_called_come_last():
+    model = Siamese()
+    model.spare = mtf.layers.Linear(2, name="spare")
+    s = mtf.viz.summary(model, np.ones((2, 5), np.float32), np.ones((2, 5), np.float32))
+    assert s.rows[-1].path == "spare" and s.rows[-1].calls == 0
+    assert s.rows[-1].output_shape is None and not s.rows[-1].built
+    assert str(s).splitlines()[-5].split() == ["spare", "Linear", "-", "0", "unbuilt", "0"]
+
+
+def test_parent_rows_match_module_graph_totals():
+    from _dotparse import label_text, parse
+    model = AutoEncoder()
+    s = mtf.viz.summary(model, np.ones((5, 4), np.float32))
+    graph = parse(mtf.viz.module_graph(model).source)
+    labels = {node: label_text(attrs)[2] for node, attrs in graph.nodes.items()
+              if attrs.get("shape") == "box"}
+    for row in s.rows:
+        node = "root" if not row.path else row.path.replace("[", "%5B")
+        node = next(n for n in labels if n in (node, row.path))
+        assert labels[node] == f"params {row.params:,} (own {row.own_params:,})"
+    assert "92 (own 0)" in str(s)
+
+
+def test_unbuilt_layers_say_so():
+    s = mtf.viz.summary(mtf.layers.MLP([3, 2]))
+    assert [r.built for r in s.rows] == [False, False, False]
+    assert [line.split()[-2] for line in str(s).splitlines()[4:7]] == ["unbuilt"] * 3
+    half = mtf.Module(name="half")
+    half.done, half.todo = mtf.layers.Linear(2), mtf.layers.Linear(2)
+    half.done(np.ones((1, 2), np.float32))
+    rows = mtf.viz.summary(half).rows
+    assert [(r.path, r.built) for r in rows] == [("", True), ("done", True),
+                                                ("todo", False)]
+    assert mtf.viz.summary(mtf.layers.Flatten()).rows[0].built     # nothing to build
