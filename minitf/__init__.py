@@ -44,6 +44,7 @@ from . import train  # noqa: F401
 from . import testing  # noqa: F401
 from . import debugging  # noqa: F401
 from . import viz  # noqa: F401
+from . import distribute  # noqa: F401  (mpi4py is imported on first use only)
 from . import playground  # noqa: F401
 from .custom_gradient import custom_gradient  # noqa: F401
 # ---- graph functions

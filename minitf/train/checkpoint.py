@@ -61,17 +61,23 @@ class Checkpoint:
         """Write every reachable variable to the single file ``file_prefix``; returns it.
 
         Does not touch ``save_counter`` (whose current value is saved too).
-        Values are copied first, so training may go on in other threads.
+        Values are copied first, so training may go on in other threads. Under
+        ``mtf.distribute`` only rank 0 writes; the other ranks return the path.
         """
+        if not _writes_files():
+            return os.fspath(file_prefix)
         return self._write(os.fspath(file_prefix), self._snapshot())
 
     def save(self, file_prefix):
         """Increment ``save_counter`` and write ``"<file_prefix>-<save_counter>"``; returns it.
 
         If the write fails the counter is put back (unless another save has
-        moved it since). Safe to call from several threads.
+        moved it since). Safe to call from several threads. Under
+        ``mtf.distribute`` only rank 0 writes; every rank counts and returns the path.
         """
         number, items = self._numbered_snapshot()
+        if not _writes_files():
+            return f"{os.fspath(file_prefix)}-{number}"
         try:
             return self._write(f"{os.fspath(file_prefix)}-{number}", items)
         except BaseException:
@@ -137,3 +143,9 @@ class Checkpoint:
         names = ", ".join(f"{name}={type(obj).__name__}"
                           for name, obj in sorted(self._children.items()))
         return f"<mtf.train.Checkpoint {names}>"
+
+
+def _writes_files():
+    """Whether this process writes checkpoints: rank 0 of an mtf.distribute job, or alone."""
+    from ..distribute import _world
+    return _world.world().rank == 0

@@ -6,6 +6,7 @@ import re
 import threading
 
 from . import _graph
+from .checkpoint import _writes_files
 from ._atomic import atomic_write, remove_stale_temps
 
 _INDEX = "checkpoint"   # the default manager's index file, as TensorFlow's state file
@@ -77,6 +78,10 @@ class CheckpointManager:
         removed first.
         """
         fixed = None if checkpoint_number is None else _number(checkpoint_number)
+        if not _writes_files():     # another rank of an mtf.distribute job: rank 0 writes
+            counter, _ = self._checkpoint._numbered_snapshot()
+            name = f"{self._name}-{counter if fixed is None else fixed}"
+            return os.path.join(self._directory, name)
         with self._lock:
             remove_stale_temps(self._directory, self._owns)
             counter, items = self._checkpoint._numbered_snapshot()
