@@ -3,6 +3,7 @@ import numpy as np
 
 from .._context import ctx
 from ..indexed_slices import IndexedSlices
+from ..kernels.scatter import scatter_add_rows
 from ..tensor import _TensorLike
 from . import _world
 from .collectives import _divide, check_op, gather_counted, reduce_buffer
@@ -201,9 +202,7 @@ def _add(a, b):
 def _dense(g):
     if not isinstance(g, _Sparse):
         return g
-    out = np.zeros(g.dense_shape, g.values.dtype)
-    np.add.at(out, g.indices, g.values)
-    return out
+    return scatter_add_rows(g.values, g.indices, g.dense_shape[0])
 
 
 def _scale(g, n):

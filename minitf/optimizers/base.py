@@ -12,7 +12,6 @@ Subclasses override only the public hooks ``build`` (create slots with
 so one optimizer serves any number of variable sets. Variables are held
 weakly: the slots of a garbage-collected variable are dropped with it.
 """
-import functools
 import re
 import types
 import weakref
@@ -26,29 +25,8 @@ from . import _learning_rate, _slots, _sparse, _step, _traced, schedules
 from ._config import to_snake_case
 from ._hyper import (check_bool, check_clipping, check_float, check_learning_rate,
                      check_optional_float, check_optional_int)
+from ._diagnostics import checks_assign
 from ._slots import VarState, check_variable, checked_variables, forgetter, initial_value
-
-
-def _checks_assign(hook):
-    """``hook`` (a custom update_step) raising when it returns a value but leaves the
-    variable unchanged: the update was computed and then dropped."""
-    @functools.wraps(hook)
-    def checked(self, gradient, variable, learning_rate, *args, **kwargs):
-        version = getattr(variable, "_version", None)
-        result = hook(self, gradient, variable, learning_rate, *args, **kwargs)
-        if result is not None and version is not None and variable._version == version:
-            owner = type(self).__name__
-            raise TypeError(
-                f"{owner}.{hook.__name__} returned a value ({type(result).__name__}) and did "
-                f"not change the variable: the optimizer keeps only what the hook writes "
-                f"into `variable`, so this step would change nothing. Update it in place "
-                f"instead of returning the new value, e.g. "
-                f"`variable.assign_sub(learning_rate * gradient)` or "
-                f"`variable.assign(new_value)` (see docs/custom_optimizer.md).")
-        return result
-
-    checked._checks_assign = True
-    return checked
 
 
 class Optimizer:
@@ -225,7 +203,7 @@ class Optimizer:
             fn = cls.__dict__.get(hook)
             if isinstance(fn, types.FunctionType) and not getattr(fn, "_fused", False) \
                     and not hasattr(fn, "_checks_assign"):
-                setattr(cls, hook, _checks_assign(fn))
+                setattr(cls, hook, checks_assign(fn))
 
     def __getattr__(self, name):
         """Reached only for a missing attribute: name a subclass that skipped the base
