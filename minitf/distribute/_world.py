@@ -8,6 +8,7 @@ with a message naming the ranks.
 """
 import atexit
 import os
+import subprocess
 import sys
 import time
 
@@ -17,7 +18,22 @@ _LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK",
                   "MPI_LOCALNRANKS")
 _LEAVE_TAG = 30517          # tag of the "leaving" notes on COMM_WORLD
 _LOCAL_RANK_VARS = ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "PMIX_LOCAL_RANK")
+_RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
 DEFAULT_TIMEOUT = 60.0
+_timeout = DEFAULT_TIMEOUT     # set_timeout before the world connects applies to start-up too
+
+# A separate process watches MPI start-up: MPI_Init blocks (holding the GIL) until
+# every rank starts MPI, so a rank that raised before its first mtf.distribute call
+# would leave the others waiting forever. Closing the pipe (or dying) stops it.
+_WATCHDOG = """
+import os, select, signal, sys
+pid, seconds, rank = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+if not select.select([sys.stdin], [], [], seconds)[0]:
+    print(f"mtf.distribute: rank {rank} waited {seconds:g} s for the other ranks to start MPI "
+          f"and gave up: a rank probably raised or exited before its first mtf.distribute "
+          f"call (its error is above).", file=sys.stderr, flush=True)
+    os.kill(pid, signal.SIGTERM)
+"""
 
 
 class World:
@@ -54,7 +70,10 @@ def set_timeout(seconds):
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
         raise ValueError(f"set_timeout: seconds must be a positive number. "
                          f"Received: {seconds!r}")
-    world().timeout = float(seconds)
+    global _timeout
+    _timeout = float(seconds)
+    if _world is not None:
+        _world.timeout = _timeout
 
 
 def _connect():
@@ -62,9 +81,11 @@ def _connect():
     if not any(name in os.environ for name in _LAUNCHER_VARS):
         return w
     try:
-        from mpi4py import MPI
+        with _startup_watchdog():
+            from mpi4py import MPI
     except ImportError:
         return w
+    w.timeout = _timeout
     if MPI.COMM_WORLD.Get_size() < 2:
         return w
     w.MPI, w.world = MPI, MPI.COMM_WORLD
@@ -72,6 +93,20 @@ def _connect():
     w._dup = w.world.Idup()
     atexit.register(_leave, w)
     return w
+
+
+class _startup_watchdog:
+    """While MPI starts, a child process ends this one if start-up outlasts the timeout."""
+
+    def __enter__(self):
+        rank = next((os.environ[v] for v in _RANK_VARS if v in os.environ), "?")
+        self.child = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(os.getpid()), str(_timeout),
+             rank], stdin=subprocess.PIPE)
+
+    def __exit__(self, *exc):
+        self.child.stdin.close()
+        self.child.wait()
 
 
 def local_rank(w):

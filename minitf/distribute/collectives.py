@@ -1,4 +1,6 @@
 """Collectives on Tensors and arrays; each is a pass-through in a single process."""
+import zlib
+
 import numpy as np
 
 from ..tensor import Variable, _TensorLike
@@ -45,6 +47,9 @@ def is_distributed():
 
 def set_timeout(seconds):
     """Seconds a collective waits for the other ranks before aborting the job (default 60).
+
+    Called before the first collective, it also bounds MPI start-up, which waits
+    for every rank to make its first ``mtf.distribute`` call.
 
     >>> mtf.distribute.set_timeout(60)
     """
@@ -199,6 +204,27 @@ def _variables_of(item, found):
                         f"(or a list of them). Received: {type(item).__name__}")
 
 
+def _layout(variables):
+    """How many variables, how many values, and a checksum of their shapes and dtypes."""
+    text = ";".join(f"{v._value.shape}{v._value.dtype}" for v in variables)
+    return np.array([len(variables), sum(v._value.size for v in variables),
+                     zlib.crc32(text.encode())], np.int64)
+
+
+def _check_same_layout(variables, root_rank, w):
+    """ValueError on a rank whose variables differ from the root's (count, shapes, dtypes)."""
+    mine = _layout(variables)
+    root = mine.copy()
+    comm = _world.enter(w, "broadcast_variables")
+    _world.wait(w, comm.Ibcast(root, root_rank), "broadcast_variables")
+    if not np.array_equal(mine, root):
+        raise ValueError(
+            f"broadcast_variables: rank {w.rank} has {mine[0]} variables ({mine[1]} values) "
+            f"but rank {root_rank} has {root[0]} ({root[1]} values), or their shapes or "
+            f"dtypes differ. Build the same model on every rank, and the optimizer's slots "
+            f"too (optimizer.build(model.trainable_variables)) before broadcasting.")
+
+
 def broadcast_variables(variables, root_rank=0):
     """Assign rank ``root_rank``'s values to ``variables`` (Variables, Modules, optimizers).
 
@@ -212,6 +238,7 @@ def broadcast_variables(variables, root_rank=0):
     if not w.distributed:
         return
     unique = list({id(v): v for v in found}.values())
+    _check_same_layout(unique, root_rank, w)
     for dtype in dict.fromkeys(v._value.dtype for v in unique):
         group = [v for v in unique if v._value.dtype == dtype]
         flat = np.concatenate([v._value.reshape(-1) for v in group])

@@ -59,6 +59,10 @@ class DistributedOptimizer:
             raise AttributeError("DistributedOptimizer.__init__ has not run")
         return getattr(self.optimizer, name)
 
+    def _checkpoint_target(self):
+        """A checkpoint saves the wrapped optimizer: the same keys as without MPI."""
+        return self.optimizer
+
     def apply_gradients(self, grads_and_vars):
         """Aggregate the gradients over the ranks, then apply them with the wrapped optimizer.
 

@@ -41,6 +41,12 @@ def is_checkpoint(obj):
     return hasattr(type(obj), "_checkpoint_dependencies")
 
 
+def unwrap(obj):
+    """The object a wrapper saves as (a DistributedOptimizer saves its optimizer's state)."""
+    target = getattr(type(obj), "_checkpoint_target", None)
+    return target(obj) if target is not None else obj
+
+
 def check_trackable(name, obj):
     """TypeError unless ``obj`` can be saved in a checkpoint."""
     if not (isinstance(obj, (Variable, Module, Optimizer)) or is_checkpoint(obj)):

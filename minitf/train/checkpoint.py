@@ -53,6 +53,7 @@ class Checkpoint:
             raise AttributeError(f"Checkpoint: cannot set {name!r}; names of saved objects "
                                  f"must not start with '_' or shadow Checkpoint members "
                                  f"(save_counter, write, save, read, restore).")
+        value = _graph.unwrap(value)
         _graph.check_trackable(name, value)
         self._children[name] = value
         _deferred.on_setattr(self, name, value)

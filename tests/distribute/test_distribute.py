@@ -126,6 +126,25 @@ def test_a_stuck_rank_ends_the_job_after_the_timeout():
 
 
 @needs_mpi
+def test_a_rank_raising_before_mpi_starts_ends_the_job():
+    """MPI start-up waits for every rank; a watchdog ends the wait after the timeout."""
+    start = time.monotonic()
+    done = _job("fail.py", "early", timeout=90)
+    assert done.returncode != 0
+    assert time.monotonic() - start < 10
+    assert "rank 1 fails before MPI starts" in done.stdout, done.stdout
+    assert "rank 0 waited 2 s for the other ranks to start MPI" in done.stdout, done.stdout
+
+
+@needs_mpi
+def test_broadcasting_different_variables_is_an_error_naming_both_ranks():
+    done = _job("fail.py", "layout", timeout=90)
+    assert done.returncode != 0 and "finished" not in done.stdout
+    assert "broadcast_variables: rank 1 has 3 variables (12 values) but rank 0 has 2 " \
+           "(7 values)" in done.stdout, done.stdout
+
+
+@needs_mpi
 def test_only_rank_0_writes_checkpoints(tmp_path):
     done = _job("checkpoint.py", tmp_path)
     assert done.returncode == 0, done.stdout
@@ -233,3 +252,18 @@ def test_docstring_examples_run(module):
     glob_mtf.__dict__.update(vars(mtf), distribute=dist)
     result = doctest.testmod(lib, extraglobs={"mtf": glob_mtf, "np": np})
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_checkpoint_of_the_wrapper_restores_into_a_plain_optimizer(tmp_path):
+    """The wrapper saves its optimizer's state under the same keys as without MPI."""
+    v = mtf.Variable([1.0, -2.0])
+    wrapped = dist.DistributedOptimizer(mtf.optimizers.Adam(learning_rate=0.1))
+    wrapped.minimize(lambda: mtf.reduce_sum(v * v), [v])
+    path = mtf.train.Checkpoint(v=v, optimizer=wrapped).write(str(tmp_path / "ckpt"))
+    plain = mtf.optimizers.Adam(learning_rate=0.1)
+    fresh = mtf.Variable([0.0, 0.0])
+    mtf.train.Checkpoint(v=fresh, optimizer=plain).read(path).assert_consumed()
+    assert np.array_equal(fresh.numpy(), v.numpy()) and int(plain.iterations) == 1
+    for slot in ("momentum", "velocity"):
+        np.testing.assert_array_equal(plain.get_slot(fresh, slot).numpy(),
+                                      wrapped.get_slot(v, slot).numpy())
