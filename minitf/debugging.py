@@ -10,6 +10,8 @@ import numpy as np
 from ._context import ctx
 from .ops import _dispatch
 
+__all__ = ["NumericsError", "disable_check_numerics", "enable_check_numerics"]
+
 
 class NumericsError(ValueError):
     """An op produced NaN or Inf while check_numerics was enabled.

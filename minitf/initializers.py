@@ -25,6 +25,10 @@ from .ops import broadcast_to, ones as _ones, zeros as _zeros
 from .ops.convert import constant as _constant
 from .ops.shape import _shape_tuple
 
+__all__ = [
+    "Constant", "GlorotUniform", "HeNormal", "Initializer", "Ones", "TruncatedNormal",
+    "Zeros", "constant", "glorot_uniform", "he_normal", "ones", "truncated_normal", "zeros"]
+
 
 class Initializer:
     """Base class: subclasses implement ``__call__(shape, dtype=None)``."""

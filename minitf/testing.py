@@ -6,6 +6,8 @@ from .ops import reduce_sum, multiply
 from .ops._dispatch import TENSOR_TYPES, wrap
 from .tape import GradientTape
 
+__all__ = ["GradientCheckError", "check_gradients"]
+
 # Per dtype: (finite-difference step, rtol, atol). A central difference with
 # step h errs by about h**2 * |f3| / 6 (f3: the third derivative) plus the
 # rounding of the outputs divided by h, so float32 and float16 cannot resolve

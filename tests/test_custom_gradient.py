@@ -1,4 +1,4 @@
-"""SPEC §3: mtf.custom_gradient (as tf.custom_gradient)."""
+"""mtf.custom_gradient (as tf.custom_gradient)."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""SPEC §8: mtf.debugging.enable_check_numerics / disable_check_numerics."""
+"""mtf.debugging.enable_check_numerics / disable_check_numerics."""
 import numpy as np
 import pytest
 

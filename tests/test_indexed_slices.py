@@ -1,4 +1,4 @@
-"""IndexedSlices: sparse row gradients from gather and row indexing (SPEC §3)."""
+"""IndexedSlices: sparse row gradients from gather and row indexing."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""SPEC §1: Tensor values, dtype rules, conversion, operators and Python protocols."""
+"""Tensor values, dtype rules, conversion, operators and Python protocols."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""SPEC §8: mtf.testing.check_gradients against tape gradients."""
+"""mtf.testing.check_gradients against tape gradients."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""SPEC §3: tapes and name scopes are thread-local."""
+"""tapes and name scopes are thread-local."""
 import threading
 
 import numpy as np

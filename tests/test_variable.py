@@ -1,4 +1,4 @@
-"""SPEC §1: Variables: names, trainability, assignment checks, snapshots, versions."""
+"""Variables: names, trainability, assignment checks, snapshots, versions."""
 import numpy as np
 import pytest
 

@@ -20,6 +20,11 @@ from functools import partial
 from . import _config
 from ._hyper import check_bool, check_float, check_optional_float
 
+__all__ = [
+    "CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay",
+    "LearningRateSchedule", "PiecewiseConstantDecay", "PolynomialDecay", "deserialize",
+    "serialize"]
+
 
 class LearningRateSchedule:
     """Base class: override ``__call__(self, step)`` and ``get_config(self)``."""

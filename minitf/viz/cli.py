@@ -1,6 +1,7 @@
 """minitf-viz: draw a Module built by ``file.py:factory`` (or ``package.module:factory``).
 
-    minitf-viz examples/models.py:make_mlp -o mlp.svg --input-shape 8,4 --summary
+    minitf-viz examples/module_gallery.py:Siamese -o siamese.svg \
+        --input-shape 4,8 --input-shape 4,8 --summary
 
 The factory is called without arguments (a Module instance is taken as is).
 ``--input-shape`` calls the model once on zeros of that shape (repeat it for

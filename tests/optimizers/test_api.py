@@ -1,4 +1,4 @@
-"""The Optimizer API of SPEC §5: compute/apply, update-level access, errors, learning rate."""
+"""The Optimizer API: compute/apply, update-level access, errors, learning rate."""
 import numpy as np
 import pytest
 

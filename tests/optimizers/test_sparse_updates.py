@@ -1,4 +1,4 @@
-"""Sparse gradients (SPEC §5): an IndexedSlices gives the dense update of its densified
+"""Sparse gradients: an IndexedSlices gives the dense update of its densified
 gradient to the last bit, for every optimizer and option, on random shapes with
 duplicate rows; only the rows it names are computed where that is exact."""
 import copy

@@ -1,4 +1,4 @@
-"""Optimizer state (SPEC §5): slots, weak references, weights, configs, sparse updates."""
+"""Optimizer state: slots, weak references, weights, configs, sparse updates."""
 import gc
 import json
 import weakref

@@ -1,4 +1,4 @@
-"""SPEC §6: Checkpoint keys, write/save/read/restore, restore status, deferred restoration."""
+"""Checkpoint keys, write/save/read/restore, restore status, deferred restoration."""
 import collections
 import gc
 import threading

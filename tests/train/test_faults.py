@@ -1,4 +1,4 @@
-"""SPEC §6 acceptance 3: damaged or hostile files raise CheckpointError and change nothing.
+"""Damaged or hostile files raise CheckpointError and change nothing.
 
 Every test restores a bad file into a trained model + optimizer + checkpoint
 counter and then compares every variable (values as bytes, and version

@@ -1,4 +1,4 @@
-"""SPEC §6: CheckpointManager, list_variables / load_variable, the CLI, the docstrings."""
+"""CheckpointManager, list_variables / load_variable, the CLI, the docstrings."""
 import doctest
 import json
 import os

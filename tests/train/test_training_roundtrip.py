@@ -1,4 +1,4 @@
-"""SPEC §6 acceptance 1: a checkpoint taken mid-training resumes bit for bit.
+"""A checkpoint taken mid-training resumes bit for bit.
 
 A model and optimizer train for a few steps and are saved. A fresh program
 (new model, new optimizer, nothing built) restores the file; the next ten

@@ -136,7 +136,7 @@ def test_lists_dicts_and_nesting_give_python_like_paths():
 
 
 def test_node_order_follows_submodules_order():
-    # SPEC §4's example: A{b: B, c: C}, B{d: D}, C{e: E}, D{f: F} -> (B, C, D, F, E).
+    # The traversal order of the tf.Module RFC's example: A{b: B, c: C}, B{d: D}, C{e: E}, D{f: F} -> (B, C, D, F, E).
     a, b, c, d, e, f = (mtf.Module(name=n) for n in "abcdef")
     a.b, a.c, b.d, c.e, d.f = b, c, d, e, f
     g = _graph(a)

@@ -190,3 +190,17 @@ def test_an_output_path_that_cannot_be_written_is_one_line(models, tmp_path):
     assert result.returncode == 1
     (line,) = _error_lines(result)
     assert line.startswith("minitf-viz: error: ") and "No such file or directory" in line
+
+
+def test_the_usage_line_of_the_docstring_runs_as_written(tmp_path):
+    """The command shown in the module docstring names a real file and works from the repo."""
+    usage = cli.__doc__.split("\n\n")[1].replace("\\\n", " ").split()
+    assert usage[0] == "minitf-viz"
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    target = str(repo / usage[1].split(":")[0]) + ":" + usage[1].split(":")[1]
+    args = [target if a == usage[1] else a for a in usage[1:]]
+    args[args.index("-o") + 1] = str(tmp_path / usage[usage.index("-o") + 1])
+    result = _run(*args)
+    assert result.returncode == 0, result.stderr
+    assert "Total params: 289" in result.stdout       # tower 16*8+16 + 8*16+8, head 8+1
+    assert (tmp_path / "siamese.svg").read_text().count("<svg") == 1
