@@ -3,12 +3,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz dot bench clean
+.PHONY: demo test fuzz dot bench clean docs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,plot,mpi]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,plot,mpi,examples,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -29,10 +28,14 @@ dot:
 
 # Every speed benchmark, minitf beside numpy and (when installed) PyTorch in one process.
 BENCHMARKS := op_overhead mlp_step import_order sparse_embedding transformer_block cnn_step \
-	optimizer_step cold_start separate_processes function_step vectorized_map
+	optimizer_step cold_start separate_processes function_step vectorized_map distributed_step
 bench: $(STAMP)
 	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; \
 	  (cd benchmarks && ../$(PY) $$b.py) || exit 1; done
+
+# The documentation site, from docs/ and the docstrings, into site/ (fails on any warning).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -38,3 +38,22 @@ def test_an_alias_is_listed_once_with_its_other_names():
     page = api_reference.render()
     assert page.count("### `mtf.cumsum(") == 1 and "### `mtf.math.cumsum(" not in page
     assert "Also `mtf.math.cumsum`" in page
+
+
+def test_dtypes_are_listed_and_other_libraries_helpers_are_not():
+    page = api_reference.render()
+    assert "### `mtf.float32`" in page and 'np.dtype("float32")' in page
+    assert "mtf.optimizers.schedules.partial" not in page     # functools.partial, imported
+
+
+def test_every_namespace_has_a_section_in_order():
+    page = api_reference.render()
+    titles = re.findall(r"^## `(mtf[\w.]*)`$", page, flags=re.M)
+    assert titles == ["mtf", *(f"mtf.{path}" for path in api_reference.NAMESPACES[1:])]
+    assert "mtf.distribute" in titles
+
+
+def test_a_checkpoint_example_creates_the_folder_it_writes_to():
+    page = api_reference.render()
+    entry = page.split("### `mtf.train.Checkpoint(")[1].split("###")[0]
+    assert entry.index(">>> tmp = tempfile.mkdtemp()") < entry.index("os.path.join(tmp")

@@ -323,19 +323,6 @@ def test_docstring_examples_run(module):
     assert result.attempted > 0 and result.failed == 0
 
 
-def test_the_guide_runs():
-    """The python blocks of docs/playground.md, in order, in one namespace."""
-    import pathlib
-    import re
-
-    page = pathlib.Path(__file__).resolve().parent.parent / "docs" / "playground.md"
-    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
-    assert len(blocks) >= 5
-    namespace = {}
-    for block in blocks:
-        exec(compile(block, str(page), "exec"), namespace)
-
-
 def test_a_start_where_the_loss_is_infinite_stops_at_step_0_and_still_plots():
     def cliff(xy):
         return mtf.reduce_sum(xy) / mtf.constant(0.0, dtype=mtf.float64)

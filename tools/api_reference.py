@@ -9,12 +9,16 @@ import pathlib
 import re
 import sys
 
+import numpy as np
+
 import minitf as mtf
 
 PAGE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md"
 NAMESPACES = ("", "math", "nn", "linalg", "random", "autodiff", "layers", "initializers",
               "optimizers", "optimizers.schedules", "train", "testing", "debugging", "viz",
-              "playground", "errors")
+              "playground", "errors", "distribute")
+# The checkpoint doctests write under a folder ``tmp`` their test runner provides.
+TMP_SETUP = [">>> import os, tempfile", ">>> tmp = tempfile.mkdtemp()"]
 HEADER = """# API reference
 
 Every public name, namespace by namespace: its signature, what it does in one
@@ -35,19 +39,41 @@ def namespace(path):
     return module
 
 
+def is_public(name, value):
+    """Whether ``name`` belongs to the API: everything but privates, submodules and imports
+    of other libraries' functions and classes (``functools.partial`` in a module)."""
+    if name.startswith("_") or inspect.ismodule(value):
+        return False
+    if callable(value):
+        return getattr(value, "__module__", "").startswith("minitf")
+    return True
+
+
 def public_names(module):
-    """``(name, object)`` for the module's public functions and classes, sorted."""
-    found = []
-    for name in sorted(vars(module)):
-        value = getattr(module, name)
-        if name.startswith("_") or inspect.ismodule(value) or not callable(value):
-            continue
-        found.append((name, value))
-    return found
+    """``(name, object)`` for the module's public names, sorted (its ``__all__`` if any)."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [name for name, value in vars(module).items() if is_public(name, value)]
+    return [(name, getattr(module, name)) for name in sorted(names)]
+
+
+def describe_constant(value):
+    """One line saying what a constant holds (its items sorted, so the page is stable)."""
+    if isinstance(value, np.dtype):
+        return f'The numpy dtype `{value.name}` (`np.dtype("{value.name}")`).'
+    kind = type(value).__name__
+    if isinstance(value, dict):
+        return "A `dict` with keys " + ", ".join(f"`{key}`" for key in sorted(value)) + "."
+    if isinstance(value, (set, frozenset, tuple, list)):
+        items = sorted(getattr(item, "__name__", repr(item)) for item in value)
+        return f"A `{kind}` of " + ", ".join(f"`{item}`" for item in items) + "."
+    return f"An object of type `{kind}`."
 
 
 def summary(obj):
-    """The docstring's first line (empty when there is none)."""
+    """The docstring's first line (empty when there is none); a constant says what it holds."""
+    if not callable(obj):
+        return describe_constant(obj)
     doc = inspect.getdoc(obj) or ""
     return doc.strip().split("\n")[0].strip().replace("``", "`")
 
@@ -63,6 +89,8 @@ def example(obj):
             break
         if started:
             lines.append(text)
+    if any(re.search(r"\btmp\b", line) for line in lines):
+        lines = TMP_SETUP + lines
     return lines
 
 
