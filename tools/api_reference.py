@@ -17,8 +17,6 @@ PAGE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md"
 NAMESPACES = ("", "math", "nn", "linalg", "random", "autodiff", "layers", "initializers",
               "optimizers", "optimizers.schedules", "train", "testing", "debugging", "viz",
               "playground", "errors", "distribute")
-# The checkpoint doctests write under a folder ``tmp`` their test runner provides.
-TMP_SETUP = [">>> import os, tempfile", ">>> tmp = tempfile.mkdtemp()"]
 HEADER = """# API reference
 
 Every public name, namespace by namespace: its signature, what it does in one
@@ -89,8 +87,6 @@ def example(obj):
             break
         if started:
             lines.append(text)
-    if any(re.search(r"\btmp\b", line) for line in lines):
-        lines = TMP_SETUP + lines
     return lines
 
 

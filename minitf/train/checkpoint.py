@@ -18,6 +18,8 @@ class Checkpoint:
     any program that builds the same structure, whatever its variables are
     named. Objects may also be added later as attributes (``ckpt.model = m``).
 
+    >>> import os, tempfile
+    >>> tmp = tempfile.mkdtemp()
     >>> v = mtf.Variable([1.0, 2.0])
     >>> ckpt = mtf.train.Checkpoint(v=v)
     >>> path = ckpt.write(os.path.join(tmp, "v.ckpt"))

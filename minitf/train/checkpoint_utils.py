@@ -12,6 +12,8 @@ def list_variables(ckpt_dir_or_file):
 
     The file's integrity is checked first (``CheckpointError`` if damaged).
 
+    >>> import os, tempfile
+    >>> tmp = tempfile.mkdtemp()
     >>> path = mtf.train.Checkpoint(v=mtf.Variable([1.0, 2.0])).write(os.path.join(tmp, "c"))
     >>> mtf.train.list_variables(path)
     [('save_counter', ()), ('v', (2,))]
@@ -25,6 +27,8 @@ def load_variable(ckpt_dir_or_file, name):
 
     ``KeyError`` (listing the keys) if the file has no such key.
 
+    >>> import os, tempfile
+    >>> tmp = tempfile.mkdtemp()
     >>> path = mtf.train.Checkpoint(v=mtf.Variable([1.0, 2.0])).write(os.path.join(tmp, "c"))
     >>> mtf.train.load_variable(path, "v")
     array([1., 2.], dtype=float32)

@@ -24,6 +24,8 @@ class CheckpointManager:
     ``<checkpoint_name>.checkpoint``), so managers of several models may share
     a directory. ``save`` may be called from several threads.
 
+    >>> import os, tempfile
+    >>> tmp = tempfile.mkdtemp()
     >>> v = mtf.Variable(1.0)
     >>> manager = mtf.train.CheckpointManager(mtf.train.Checkpoint(v=v), tmp, max_to_keep=2)
     >>> paths = [manager.save() for _ in range(3)]
