@@ -176,9 +176,22 @@ def affine(x, w, b):
             out_shape)
     token = _quiet_enter()
     try:
-        return apply("affine", value, (x, w, b), grad)
+        return apply("affine", value, (x, w, b), grad,
+                     batch=_affine_rule(x_shape[-1], out_shape))
     finally:
         _quiet_leave(token)
+
+
+def _affine_rule(k, out_shape):
+    """The batching rule of ``affine`` (per-example ``out_shape``; ``k`` input features)."""
+    def rule(batched, xv, wv, bv):
+        if not (batched[1] or batched[2]):
+            return _affine_value(xv.reshape(-1, k), wv, bv).reshape(xv.shape[:1] + out_shape)
+        n = next(v.shape[0] for v, flag in zip((xv, wv, bv), batched) if flag)
+        rows = xv.reshape(n, -1, k) if batched[0] else xv.reshape(1, -1, k)
+        product = np.matmul(rows, wv) + (bv[:, None, :] if batched[2] else bv)
+        return np.broadcast_to(product, (n,) + product.shape[1:]).reshape((n,) + out_shape)
+    return flagged(rule)
 
 
 def _affine_value(rows, w, b):
