@@ -15,6 +15,7 @@ class _Context(threading.local):
         self.saved_scopes = []  # the scope to restore on leaving each name_scope
         self.restore_journal = []  # deferred restores made inside the outermost scope
         self.recorder = None  # the mtf.function trace in progress (minitf/_function)
+        self.open_records = []  # outputs being recorded on nested tapes (tape.record)
 
 
 ctx = _Context()

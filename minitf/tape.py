@@ -10,12 +10,12 @@ An op with several outputs records one node per output sharing one
 gradient.
 """
 import enum
-import warnings
 
 import numpy as np
 
 from . import _nest
 from ._context import ctx
+from ._tape_messages import _warn_not_floating, _warn_recording_own_gradient, _watch_names
 from .indexed_slices import IndexedSlices, add_gradients
 from .tensor import Variable, _TensorLike
 
@@ -52,30 +52,49 @@ class MultiOutputGrad:
 
 def record(name, inputs, out, grad, saves=True):
     """Record an op on each active tape that tracks one of its inputs (reading a
-    trainable Variable watches it)."""
+    trainable Variable watches it).
+
+    With nested tapes, ``out`` is marked open meanwhile: an accumulator computing an
+    earlier op's tangent here records arithmetic on the tapes outside it, and those
+    must not compute this op's tangent before the op has returned its output. The
+    outputs of a several-output op stay open together, so no tangent of one is
+    computed before every tape holds its siblings."""
+    tapes = ctx.tapes
+    opened = _open(out, grad) if len(tapes) > 1 else 0
     versions = None
-    for tape in ctx.tapes:
-        tracked = tape._tracked
-        if len(inputs) == 1:           # the common arities without a comprehension
-            x = inputs[0]
-            if not (id(x) in tracked or type(x) is Variable and tape._auto_watch(x)):
-                continue
-            needs = _ONE_INPUT
-        elif len(inputs) == 2:
-            x, y = inputs
-            needs = (id(x) in tracked or type(x) is Variable and tape._auto_watch(x),
-                     id(y) in tracked or type(y) is Variable and tape._auto_watch(y))
-            if needs == _NEITHER:
-                continue
-        else:
-            needs = tuple([id(x) in tracked or type(x) is Variable and tape._auto_watch(x)
-                           for x in inputs])
-            if True not in needs:
-                continue
-        if versions is None:
-            versions = _versions(inputs) if saves and Variable in map(type, inputs) else ()
-        tape._nodes.append((name, inputs, out, grad, versions, ctx.scope, needs))
-        tracked.add(id(out))
+    try:
+        for tape in tapes:
+            tracked = tape._tracked
+            if len(inputs) == 1:           # the common arities without a comprehension
+                x = inputs[0]
+                if not (id(x) in tracked or type(x) is Variable and tape._auto_watch(x)):
+                    continue
+                needs = _ONE_INPUT
+            elif len(inputs) == 2:
+                x, y = inputs
+                needs = (id(x) in tracked or type(x) is Variable and tape._auto_watch(x),
+                         id(y) in tracked or type(y) is Variable and tape._auto_watch(y))
+                if needs == _NEITHER:
+                    continue
+            else:
+                needs = tuple([id(x) in tracked or type(x) is Variable and tape._auto_watch(x)
+                               for x in inputs])
+                if True not in needs:
+                    continue
+            if versions is None:
+                versions = _versions(inputs) if saves and Variable in map(type, inputs) else ()
+            tape._nodes.append((name, inputs, out, grad, versions, ctx.scope, needs))
+            tracked.add(id(out))
+    finally:
+        if opened:
+            del ctx.open_records[-opened:]
+
+
+def _open(out, grad):
+    """Mark ``out`` (and its recorded siblings) as being recorded; how many were marked."""
+    opened = [*grad.outputs, out] if type(grad) is MultiOutputGrad else [out]
+    ctx.open_records.extend(opened)
+    return len(opened)
 
 
 _ONE_INPUT, _NEITHER = (True,), (False, False)
@@ -258,40 +277,6 @@ class _backward_part:
             if end > start:
                 tape._gradient_spans.append((start, end))
         return False
-
-
-def _watch_names(flat, name):
-    """One name (or None) per flattened watched value."""
-    if name is None:
-        return [None] * len(flat)
-    if isinstance(name, str):
-        return [name] * len(flat) if len(flat) == 1 else [
-            f"{name}[{i}]" for i in range(len(flat))]
-    names = _nest.flatten(name)
-    if len(names) != len(flat) or not all(isinstance(n, str) for n in names):
-        raise ValueError(f"GradientTape.watch: name must be a str or a structure of str "
-                         f"like the watched values ({len(flat)} of them). "
-                         f"Received: name={name!r}")
-    return names
-
-
-def _warn_not_floating(x):
-    """Watching an integer or bool value records nothing: say so (TensorFlow warns)."""
-    warnings.warn(
-        f"GradientTape.watch: the watched value has dtype {x.dtype}, which has no "
-        f"gradient; the tape ignores it and gradient() will return None for it. "
-        f"Watch a floating value instead, e.g. mtf.cast(x, mtf.float32) (or create it "
-        f"as mtf.constant(3.0) rather than mtf.constant(3)).", UserWarning, stacklevel=3)
-
-
-def _warn_recording_own_gradient(caller):
-    """TensorFlow's warning for gradient() inside a persistent tape's own block."""
-    warnings.warn(
-        f"{caller} was called inside the `with` block of its own persistent tape, so "
-        f"the tape also records the backward pass: slower and more memory. Call it "
-        f"after the `with` block, or inside `with tape.stop_recording():`; keep it "
-        f"inside only if you want higher-order derivatives of the gradient.",
-        UserWarning, stacklevel=4)
 
 
 def _creation_order(variable):

@@ -134,9 +134,15 @@ class ForwardAccumulator:
         self._pending.append((node, outer))
 
     def _settle(self):
-        """Compute the tangents of the queued ops, oldest first."""
-        while self._pending:
-            node, outer = self._pending.pop(0)
+        """Compute the tangents of the queued ops, oldest first, except an op still being
+        recorded on other tapes (its output is not returned yet)."""
+        i = 0
+        while i < len(self._pending):
+            node, outer = self._pending[i]
+            if any(out is node[2] for out in ctx.open_records):
+                i += 1
+                continue
+            del self._pending[i]
             self._store(node[2], self._compute(node, outer))
 
     def _compute(self, node, outer):

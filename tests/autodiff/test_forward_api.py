@@ -377,3 +377,31 @@ def test_map_fn_and_vectorized_map_have_tangents():
     np.testing.assert_allclose(acc.jvp(y).numpy(), expected, rtol=1e-14)
     np.testing.assert_allclose(acc.jvp(z).numpy(), expected, rtol=1e-14)
     assert acc.jvp(unwatched) is None
+
+
+def test_forward_over_forward_replays_in_mtf_function_after_a_variable_changes():
+    """The inner accumulator's tangent arithmetic must read the traced op's output, not
+    a value captured while the op was still being recorded."""
+    w = mtf.Variable(0.7, dtype=mtf.float64)
+
+    def second_derivative(x):
+        with mtf.autodiff.ForwardAccumulator(x, mtf.ones_like(x)) as outer:
+            with mtf.autodiff.ForwardAccumulator(x, mtf.ones_like(x)) as inner:
+                y = mtf.tanh(mtf.tanh(x) * w)
+            dy = inner.jvp(y)
+        return outer.jvp(dy)
+
+    def closed_form(x, w):
+        # y = tanh(w t), t = tanh x: y'' = w (1 - y^2) (t'' - 2 w y t'^2), t' = 1 - t^2
+        t = np.tanh(x)
+        y = np.tanh(w * t)
+        dt = 1 - t * t
+        return w * (1 - y * y) * (-2 * t * dt - 2 * w * y * dt * dt)
+
+    traced = mtf.function(second_derivative)
+    x = mtf.constant([0.5, -1.2], dtype=mtf.float64)
+    np.testing.assert_allclose(traced(x).numpy(), closed_form(x.numpy(), 0.7), rtol=1e-12)
+    w.assign(1.5)
+    np.testing.assert_allclose(traced(x).numpy(), closed_form(x.numpy(), 1.5), rtol=1e-12)
+    np.testing.assert_allclose(second_derivative(x).numpy(), closed_form(x.numpy(), 1.5),
+                               rtol=1e-12)

@@ -77,6 +77,27 @@ def check_hvp(b, rng, w, v, variables, grads):
     fuzz._agree("second", b, analytic, numeric, components, 10 * magnitude + outputs)
 
 
+def check_forward_over_forward(b, w, v, variables):
+    """Second order by two nested accumulators: w . (d/dt J(x + t v) v) against the
+    difference of first-order JVPs along v (an op's rule may close over its own output,
+    which must exist before any accumulator computes its tangent)."""
+    ts = fuzz._leaf_tensors(b, b.leaves, variables)
+    tangents = [mtf.constant(d) for d in v]
+    with mtf.autodiff.ForwardAccumulator(ts, tangents) as outer:
+        with mtf.autodiff.ForwardAccumulator(ts, tangents) as inner:
+            out = fuzz.run(b, ts)
+        first = inner.jvp(out, unconnected_gradients=ZERO)
+    second = outer.jvp(first, unconnected_gradients=ZERO).numpy()
+    analytic = float(np.sum(w * second))
+
+    def projected_jvp(leaves):
+        return float(np.sum(w * jvp_of_chain(b, leaves, v, variables)))
+    numeric = fuzz.along(b, v, projected_jvp)
+    first_size = float(np.sum(np.abs(w * first.numpy())))
+    fuzz._agree("second", b, analytic, numeric, float(np.sum(np.abs(w * second))),
+                10 * first_size + float(np.sum(np.abs(w * b.values[-1]))))
+
+
 def _gradient_tangent(acc, g, leaf):
     """The tangent of a leaf's gradient as numpy: None is zero, IndexedSlices scatter."""
     if g is None:
@@ -100,6 +121,7 @@ def test_every_op_jvp_matches_finite_differences(name):
             found = check_jvp(b, rng)
             if TABLE[name][1] and b.second:
                 check_hvp(b, rng, *found)
+                check_forward_over_forward(b, found[0], found[1], found[2])
         except Reject:
             continue
         checked += 1
