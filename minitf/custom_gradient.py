@@ -72,7 +72,8 @@ def _call(f, args, kwargs):
     joint = MultiOutputGrad(_Backward(f.__name__, grad_fn, flat_args, variables, outputs))
     for y in outputs:
         value = _copy if type(y) is Variable else _same
-        joint.outputs.append(apply(f.__name__, value, (y,), joint, inputs=inputs))
+        joint.outputs.append(apply(f.__name__, value, (y,), joint, inputs=inputs,
+                                   batch=value))     # both act on a batch as on one example
     return _nest.pack_like(result, joint.outputs)
 
 

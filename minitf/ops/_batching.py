@@ -13,6 +13,8 @@ on the mapped example carry a leading batch axis, the others do not. See
 - ``flagged(rule)``: ``rule(batched, *arrays)`` with ``batched`` a tuple of bools
   and unbatched inputs left as they are.
 """
+import math
+
 import numpy as np
 
 BROADCAST = "broadcast"
@@ -62,3 +64,29 @@ def aligned(values, batched):
     rank = max(np.ndim(v) - b for v, b in zip(values, batched))
     return [lifted(v, rank) if b and v.ndim - 1 < rank else v
             for v, b in zip(values, batched)]
+
+
+def example_offsets(n, size, rank):
+    """Example b's first flat position in a batch of ``n`` examples of ``size``
+    elements each, shaped to add to per-example positions of ``rank`` axes."""
+    return (np.arange(n, dtype=np.int64) * size).reshape((n,) + (1,) * rank)
+
+
+def batched_positions(positions, batched, n, size):
+    """Per-example flat positions (batched or shared by all examples) as positions in
+    the whole batch flattened, example b's moved to its block of ``size``."""
+    rank = np.ndim(positions) - batched
+    if not batched:
+        positions = np.broadcast_to(positions, (n,) + np.shape(positions))
+    return positions + example_offsets(n, size, rank)
+
+
+@flagged
+def read_flat(batched, values, positions):
+    """The batching rule of ``values.reshape(-1)[positions]``: one fancy index into
+    the whole batch."""
+    if not batched[0]:
+        return values.reshape(-1)[positions]
+    n, size = len(values), math.prod(values.shape[1:])
+    return values.reshape(-1)[batched_positions(positions, batched[1], n, size)]
+

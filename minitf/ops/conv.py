@@ -23,6 +23,7 @@ from ..kernels import conv as _k
 from . import _validate as check
 from ._dispatch import TENSOR_TYPES, apply, as_tensor, unbroadcast
 from ._quiet import quietly
+from ._window_rules import conv_rule, filter_grad_rule, im2col_rule, input_grad_rule
 from ._window import check_format, check_image, plan, spatial_pair
 
 
@@ -100,7 +101,8 @@ def _conv(x, w, geom, b=None):
     """conv2d (+ bias ``b``) on validated operands with a fixed window geometry."""
     shape = (x.shape[0], geom[8], geom[9], w.shape[3])
     cols = None
-    if _empty(x.shape, w.shape, geom):
+    empty = _empty(x.shape, w.shape, geom)
+    if empty:
         forward = functools.partial(_no_conv, shape)
     else:
         cols = _columns(x, w.shape[3], geom)
@@ -113,7 +115,7 @@ def _conv(x, w, geom, b=None):
         return grads if b is None else grads + (unbroadcast(g, b.shape) if needs[2] else None,)
     args = inputs if cols is None else inputs + (cols,)
     return apply("conv2d" if b is None else "conv2d_bias", forward, args, grad,
-                 inputs=inputs)
+                 inputs=inputs, batch=conv_rule(shape, geom, b is not None, empty))
 
 
 def _no_conv(shape, x, w, bias=None):
@@ -138,7 +140,7 @@ def _columns(x, out_channels, geom):
     output's: a first layer), so the forward and the filter gradient share it; else None."""
     if geom[0] * geom[1] * x.shape[3] > out_channels or _k._is_pointwise(x.shape, geom):
         return None
-    return apply("im2col", functools.partial(_im2col, geom), (x,))
+    return apply("im2col", functools.partial(_im2col, geom), (x,), batch=im2col_rule(geom))
 
 
 def _im2col(geom, x):
@@ -147,7 +149,8 @@ def _im2col(geom, x):
 
 def _input_grad(w, g, image_shape, geom):
     """d conv / d input: col2im(g @ W.T)."""
-    if _empty(image_shape, w.shape, geom):
+    empty = _empty(image_shape, w.shape, geom)
+    if empty:
         value = functools.partial(_zeros_like_grad, image_shape)
     else:
         value = functools.partial(_input_grad_value, image_shape, geom)
@@ -155,7 +158,8 @@ def _input_grad(w, g, image_shape, geom):
     def grad(h, needs):
         return (_filter_grad(h, g, w.shape, geom) if needs[0] else None,
                 _conv(h, w, geom) if needs[1] else None)
-    return apply("conv2d_backprop_input", value, (w, g), grad)
+    return apply("conv2d_backprop_input", value, (w, g), grad,
+                 batch=input_grad_rule(image_shape, geom, empty))
 
 
 def _input_grad_value(image_shape, geom, w, g):
@@ -166,7 +170,8 @@ def _input_grad_value(image_shape, geom, w, g):
 
 def _filter_grad(x, g, filter_shape, geom, cols=None):
     """d conv / d filters: im2col(x).T @ g (``cols``: im2col(x) kept by the forward)."""
-    if _empty(x.shape, filter_shape, geom):
+    empty = _empty(x.shape, filter_shape, geom)
+    if empty:
         value = functools.partial(_zeros_like_grad, filter_shape)
     else:
         value = functools.partial(_filter_grad_value, filter_shape, geom)
@@ -175,7 +180,8 @@ def _filter_grad(x, g, filter_shape, geom, cols=None):
         return (_input_grad(h, g, x.shape, geom) if needs[0] else None,
                 _conv(x, h, geom) if needs[1] else None)
     args = (x, g) if cols is None else (x, g, cols)
-    return apply("conv2d_backprop_filter", value, args, grad, inputs=(x, g))
+    return apply("conv2d_backprop_filter", value, args, grad, inputs=(x, g),
+                 batch=filter_grad_rule(filter_shape, geom, empty))
 
 
 def _filter_grad_value(filter_shape, geom, x, g, cols=None):

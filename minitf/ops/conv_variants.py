@@ -21,6 +21,8 @@ from ._quiet import quietly
 from .conv import (_conv, _empty, _filter_grad, _input_grad_value, _zeros_like_grad,
                    filter_tensor)
 from ._window import check_format, check_image, plan, spatial_pair
+from ._window_rules import (depthwise_filter_grad_rule, depthwise_input_grad_rule,
+                            depthwise_rule, input_grad_rule)
 from .shape import reshape
 
 _LIMIT = 2**31 - 1
@@ -127,7 +129,8 @@ def _geometry(op, image_shape, w, strides, padding, dilations):
 
 def _transpose(x, w, shape, geom, name=None):
     """conv2d's input gradient for upstream ``x``, recorded as conv2d_transpose."""
-    if _empty(shape, w.shape, geom):
+    empty = _empty(shape, w.shape, geom)
+    if empty:
         value = functools.partial(_zeros_like_grad, shape)
     else:
         value = functools.partial(_input_grad_value, shape, geom)
@@ -135,7 +138,8 @@ def _transpose(x, w, shape, geom, name=None):
     def grad(h, needs):
         return (_conv(h, w, geom) if needs[0] else None,
                 _filter_grad(h, x, w.shape, geom) if needs[1] else None)
-    return apply("conv2d_transpose", value, (w, x), grad, inputs=(x, w), label=name)
+    return apply("conv2d_transpose", value, (w, x), grad, inputs=(x, w), label=name,
+                 batch=input_grad_rule(tuple(shape), geom, empty))
 
 
 # ---------------------------------------------------------------- depthwise_conv2d
@@ -192,7 +196,7 @@ def _depthwise(x, w, geom, name=None):
         return (_depthwise_input_grad(w, g, x.shape, geom) if needs[0] else None,
                 _depthwise_filter_grad(x, g, w.shape, geom) if needs[1] else None)
     return apply("depthwise_conv2d", functools.partial(_forward_value, shape, geom),
-                 (x, w), grad, label=name)
+                 (x, w), grad, label=name, batch=depthwise_rule(shape, geom))
 
 
 def _depthwise_input_grad(w, g, image_shape, geom):
@@ -200,7 +204,8 @@ def _depthwise_input_grad(w, g, image_shape, geom):
         return (_depthwise_filter_grad(h, g, w.shape, geom) if needs[0] else None,
                 _depthwise(h, w, geom) if needs[1] else None)
     return apply("depthwise_conv2d_backprop_input",
-                 functools.partial(_input_grad_kernel, tuple(image_shape), geom), (w, g), grad)
+                 functools.partial(_input_grad_kernel, tuple(image_shape), geom), (w, g), grad,
+                 batch=depthwise_input_grad_rule(tuple(image_shape), geom))
 
 
 def _depthwise_filter_grad(x, g, filter_shape, geom):
@@ -209,7 +214,7 @@ def _depthwise_filter_grad(x, g, filter_shape, geom):
                 _depthwise(x, h, geom) if needs[1] else None)
     return apply("depthwise_conv2d_backprop_filter",
                  functools.partial(_filter_grad_kernel, tuple(filter_shape), geom), (x, g),
-                 grad)
+                 grad, batch=depthwise_filter_grad_rule(tuple(filter_shape), geom))
 
 
 def _forward_value(shape, geom, x, w):

@@ -8,12 +8,14 @@ scatter-*add* (a numba kernel). Reading whole rows (``gather`` on axis 0,
 Index Tensors are op inputs: their values are read (and range-checked) when the
 op runs, so a traced function replays them for new indices.
 """
+import math
+
 import numpy as np
 
 from ..indexed_slices import IndexedSlices
 from ..kernels import scatter
 from . import _validate as check
-from ._batching import batched_key, flagged
+from ._batching import batched_key, batched_positions, flagged, read_flat
 from ._dispatch import TENSOR_TYPES, apply, wrap_constant
 from .shape import DYNAMIC, _strided, index_value, key_filler, reshape
 
@@ -169,7 +171,8 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     def grad(g, _):
         grid = np.arange(x.size).reshape(shape)
         positions = apply("gather_positions", lambda i: np.take(grid, checked(i), axis=a),
-                          (index,))
+                          (index,),
+                          batch=lambda i: np.moveaxis(np.take(grid, checked(i), axis=a), a, 0))
         return (_scatter_flat(g, positions, shape),)
     return apply("gather", lambda v, i: np.take(v, checked(i), axis=a), (x, index), grad,
                  inputs=(x,), saves=False, label=name, batch=_batched_take(checked, a))
@@ -196,7 +199,9 @@ def gather_nd(params, indices, batch_dims=0, name=None):
         return _nd_positions(i, shape)
 
     def grad(g, _):
-        return (_scatter_flat(g, apply("gather_nd_positions", positions, (index,)), shape),)
+        # positions() broadcasts over the leading axes of the indices, a batch axis too
+        where = apply("gather_nd_positions", positions, (index,), batch=positions)
+        return (_scatter_flat(g, where, shape),)
     return apply("gather_nd", lambda v, i: np.reshape(v, -1)[positions(i)], (x, index), grad,
                  inputs=(x,), saves=False, label=name,
                  batch=flagged(lambda batched, v, i: _batched_nd(batched, v, i, positions)))
@@ -239,9 +244,12 @@ def _take_rows(op, x, index, allow_negative=False, label=None):
     runs, negatives wrapped if allowed); gradient: IndexedSlices."""
     n = x._value.shape[0]
 
+    def rows(i):
+        return _in_range(op, i, n, 0, allow_negative).astype(np.int64, copy=False)
+
     def grad(g, _):
-        flat = apply(op + "_rows", lambda i: _in_range(op, i, n, 0, allow_negative).reshape(
-            -1).astype(np.int64, copy=False), (index,))
+        flat = apply(op + "_rows", lambda i: rows(i).reshape(-1), (index,),
+                     batch=lambda i: rows(i).reshape(len(i), math.prod(i.shape[1:])))
         if index.ndim != 1:
             g = reshape(g, (index.size,) + x.shape[1:])
         return (IndexedSlices._unchecked(g, flat, x.shape),)
@@ -266,8 +274,20 @@ def scatter_rows(values, indices, n_rows):
                              f"index ({i.size} indices).")
         rows = _in_range("scatter_rows", i, n_rows, 0, allow_negative=False)
         return scatter.scatter_add_rows(a, rows, n_rows)
+
+    def batched_scattered(a, i):
+        """One scatter into the rows of all examples, example b's into its block."""
+        if i.shape != a.shape[:2]:
+            raise ValueError(f"scatter_rows: values of shape {a.shape[1:]} need one row per "
+                             f"index ({i.shape[1:]} indices).")
+        rows = _in_range("scatter_rows", i, n_rows, 0, allow_negative=False).astype(np.int64)
+        rows += n_rows * np.arange(len(i), dtype=np.int64)[:, None]
+        out = scatter.scatter_add_rows(a.reshape((a.shape[0] * a.shape[1],) + a.shape[2:]),
+                                       rows.reshape(-1), len(i) * n_rows)
+        return out.reshape((len(i), n_rows) + a.shape[2:])
     return apply("scatter_rows", scattered, (v, index),
-                 lambda g, _: (_take_rows("gather", g, index),), inputs=(v,), saves=False)
+                 lambda g, _: (_take_rows("gather", g, index),), inputs=(v,), saves=False,
+                 batch=batched_scattered)
 
 
 def _scatter_flat(g, positions, shape):
@@ -278,9 +298,19 @@ def _scatter_flat(g, positions, shape):
         if v.size != p.size:   # the kernel does not bounds-check: refuse, never read past v
             raise ValueError(f"scatter_flat: {v.size} values for {p.size} positions.")
         return scatter.scatter_add_flat(v, p, size).reshape(shape)
+
+    def batched_scattered(batched, v, p):
+        """One scatter-add into the whole batch, example b's into its block."""
+        n = len(v) if batched[0] else len(p)
+        if math.prod(v.shape[batched[0]:]) != math.prod(p.shape[batched[1]:]):
+            raise ValueError(f"scatter_flat: per-example values and positions differ in "
+                             f"size ({v.shape} and {p.shape}, batched {batched}).")
+        v = v if batched[0] else np.broadcast_to(v, (n,) + v.shape)
+        where = batched_positions(p, batched[1], n, size)
+        return scatter.scatter_add_flat(v, where, n * size).reshape((n,) + tuple(shape))
     return apply("scatter_flat", scattered, (g, positions),
                  lambda h, _: (_take_flat("gather", h, positions),), inputs=(g,), saves=False,
-                 any_shape=True)
+                 any_shape=True, batch=flagged(batched_scattered))
 
 
 def _take_flat(op, x, positions):
@@ -288,7 +318,8 @@ def _take_flat(op, x, positions):
     ``_scatter_flat``."""
     shape = x._value.shape
     return apply(op, _flat_at, (x, positions),
-                 lambda g, _: (_scatter_flat(g, positions, shape),), inputs=(x,), saves=False)
+                 lambda g, _: (_scatter_flat(g, positions, shape),), inputs=(x,), saves=False,
+                 batch=read_flat)
 
 
 def _flat_at(v, positions):
@@ -298,15 +329,27 @@ def _flat_at(v, positions):
 # ------------------------------------------------- batching rules (vectorized_map)
 
 def _batched_take(checked, axis):
-    """The batching rule of ``np.take(v, checked(i), axis)`` for one of ``v`` and ``i``
-    batched (NotImplemented, so each example runs alone, for both)."""
+    """The batching rule of ``np.take(v, checked(i), axis)``: a shared ``i`` picks along
+    the shifted axis; a batched ``i`` from a shared ``v`` is one take whose index axes
+    move to the front; with both batched, each example picks from its own block."""
     def rule(batched, v, i):
         if batched == (True, False):
             return np.take(v, checked(i), axis=axis + 1)
-        if batched == (False, True) and axis == 0:
-            return np.take(v, checked(i), axis=0)
-        return NotImplemented
+        if batched == (False, True):
+            return np.moveaxis(np.take(v, checked(i), axis=axis), axis, 0)
+        return _take_per_example(v, checked(i), axis)
     return flagged(rule)
+
+
+def _take_per_example(v, i, axis):
+    """``np.take(v[b], i[b], axis)`` for every b, as one take: the batch axis moved
+    next to ``axis`` and merged with it, example b's indices offset to its block."""
+    n, size = v.shape[0], v.shape[axis + 1]
+    blocks = np.moveaxis(v, 0, axis).reshape(
+        v.shape[1:axis + 1] + (n * size,) + v.shape[axis + 2:])
+    offsets = (np.arange(n, dtype=np.int64) * size).reshape((n,) + (1,) * (i.ndim - 1))
+    taken = np.take(blocks, i.astype(np.int64, copy=False) + offsets, axis=axis)
+    return np.moveaxis(taken, axis, 0)
 
 
 def _moves_to_front(key):
@@ -321,12 +364,9 @@ def _moves_to_front(key):
 
 
 def _batched_nd(batched, v, i, positions):
-    """The batching rule of gather_nd (``v.flat[positions(i)]``)."""
-    if batched == (True, False):
-        return v.reshape(len(v), -1)[:, positions(i)]
-    if batched == (False, True):
-        return np.reshape(v, -1)[positions(i)]
-    return NotImplemented
+    """The batching rule of gather_nd (``v.flat[positions(i)]``; positions() takes
+    indices with any leading axes, a batch axis too)."""
+    return read_flat(batched, v, positions(i))
 
 
 # ------------------------------------------------------------ helpers

@@ -5,13 +5,16 @@ the backward pass one more (the gradients of x, scale and offset together).
 Each gradient is an op of its own whose rule is written with minitf ops or
 with these gradient ops again, so every order of derivative is recorded: the
 second-order rule of d/dx is the closed form in ``_grad_x_of_x``, the higher
-orders differentiate that.
+orders differentiate that. Under ``mtf.vectorized_map`` the kernels run once on
+the rows of all examples (``_layer_norm_rules.py``).
 """
 import functools
 import math
 
 from ..kernels import layer_norm as _k
+from ._batching import reshaped
 from ._dispatch import apply, apply_with_aux
+from ._layer_norm_rules import backward_rule, forward_rule
 from .elementwise import rsqrt, square
 from .reduce import reduce_mean, reduce_sum
 from .shape import broadcast_to
@@ -49,6 +52,7 @@ def layer_norm(x, scale, offset, n_axes, eps):
     else:
         forward = functools.partial(_forward, norm.size, eps)
         params = () if scale is None else (scale,) if offset is None else (scale, offset)
+    kinds = tuple(k for k, p in (("scale", scale), ("offset", offset)) if p is not None)
 
     def grad(g, needs):
         want_scale = scale is not None and needs[1]
@@ -61,7 +65,8 @@ def layer_norm(x, scale, offset, n_axes, eps):
         if offset is not None:
             grads.append(_grad_offset(norm, g, doffset) if want_offset else None)
         return tuple(grads)
-    y, norm.mean, norm.rstd = apply_with_aux("layer_norm", forward, (x,) + params, grad)
+    y, norm.mean, norm.rstd = apply_with_aux("layer_norm", forward, (x,) + params, grad,
+                                             batch=forward_rule(n_axes, eps, kinds))
     return y
 
 
@@ -100,7 +105,8 @@ def _gradients(norm, x, scale, g, params=False, wanted=True):
                      if needs[-1] else None)
         return tuple(grads)
     outs = apply_with_aux("layer_norm_grad", backward, inputs + (norm.mean, norm.rstd),
-                          rule if wanted else None, inputs=inputs)
+                          rule if wanted else None, inputs=inputs,
+                          batch=backward_rule(len(norm.axes), scale is not None, count))
     if not wanted:
         outs = (None,) + outs[1:]
     return outs if params else outs + (None, None)
@@ -137,11 +143,12 @@ def _grad_scale(norm, x, g, value):
                 norm.xhat(x) * h if needs[1] else None)
     shape = x.shape[len(norm.lead):]
     return apply("layer_norm_grad_scale", lambda v: v.reshape(shape), (value,), rule,
-                 inputs=(x, g))
+                 inputs=(x, g), batch=reshaped(shape))
 
 
 def _grad_offset(norm, g, value):
     """d/d offset: the sum of g over the leading axes."""
     shape = g.shape[len(norm.lead):]
     return apply("layer_norm_grad_offset", lambda v: v.reshape(shape), (value,),
-                 lambda h, _: (broadcast_to(h, g.shape),), inputs=(g,), saves=False)
+                 lambda h, _: (broadcast_to(h, g.shape),), inputs=(g,), saves=False,
+                 batch=reshaped(shape))

@@ -11,7 +11,8 @@ from ..kernels import pool as _k
 from . import _validate as check
 from ._dispatch import apply, apply_with_aux
 from ._window import check_format, check_image, plan, spatial_pair
-
+from ._batching import read_flat
+from ._window_rules import avg_pool_grad_rule, avg_pool_rule, max_pool_grad_rule, max_pool_rule
 
 
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
@@ -28,7 +29,7 @@ def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
     geom = _geometry(op, x, ksize, strides, padding, data_format)
     out, argmax = apply_with_aux(op, functools.partial(_k.max_pool, geom=geom), (x,),
                                  lambda g, _: (_scatter(g, argmax, x.shape),),
-                                 saves=False, label=name)
+                                 saves=False, label=name, batch=max_pool_rule(geom))
     return out
 
 
@@ -36,13 +37,15 @@ def _scatter(g, argmax, shape):
     """max_pool2d's backward: each g summed into the input position of its max
     (``argmax``: the Tensor of flat input positions the forward found)."""
     return apply("max_pool2d_grad", lambda v, where: _k.scatter_add(v, where, shape),
-                 (g, argmax), lambda h, _: (_gather(h, argmax),), inputs=(g,), saves=False)
+                 (g, argmax), lambda h, _: (_gather(h, argmax),), inputs=(g,), saves=False,
+                 batch=max_pool_grad_rule(tuple(shape)))
 
 
 def _gather(h, argmax):
     """The transpose of ``_scatter``: h read at the positions of the maxima."""
     return apply("max_pool2d_grad_grad", _read_at, (h, argmax),
-                 lambda k, _: (_scatter(k, argmax, h.shape),), inputs=(h,), saves=False)
+                 lambda k, _: (_scatter(k, argmax, h.shape),), inputs=(h,), saves=False,
+                 batch=read_flat)
 
 
 def _read_at(values, where):
@@ -59,14 +62,16 @@ def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
 
 def _avg_pool(x, geom, label=None):
     return apply("avg_pool2d", functools.partial(_k.avg_pool, geom=geom), (x,),
-                 lambda g, _: (_avg_pool_grad(g, x.shape, geom),), saves=False, label=label)
+                 lambda g, _: (_avg_pool_grad(g, x.shape, geom),), saves=False, label=label,
+                 batch=avg_pool_rule(geom))
 
 
 def _avg_pool_grad(g, image_shape, geom):
     """avg_pool2d's backward: each g spread evenly over its window's in-image elements."""
     return apply("avg_pool2d_grad",
                  functools.partial(_k.avg_pool_grad, image_shape=image_shape, geom=geom),
-                 (g,), lambda h, _: (_avg_pool(h, geom),), saves=False)
+                 (g,), lambda h, _: (_avg_pool(h, geom),), saves=False,
+                 batch=avg_pool_grad_rule(tuple(image_shape), geom))
 
 
 def _geometry(op, x, ksize, strides, padding, data_format):

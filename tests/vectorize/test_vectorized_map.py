@@ -385,3 +385,24 @@ def test_rebound_closure_variables_and_attributes_trace_again():
         scaler.factor = mtf.constant(value, mtf.float64)
         np.testing.assert_array_equal(mtf.vectorized_map(scaler.__call__, x).numpy(),
                                       x * value)
+
+
+def test_a_custom_gradient_function_runs_batched_and_its_gradient_too():
+    @mtf.custom_gradient
+    def clipped_identity(x):
+        return mtf.identity(x), lambda g: mtf.clip_by_value(g, -0.5, 0.5)
+
+    def per_example(x):
+        with mtf.GradientTape() as tape:
+            tape.watch(x)
+            y = mtf.reduce_sum(clipped_identity(x) * x)
+        return y, tape.gradient(y, x)
+
+    x = mtf.constant(np.linspace(-1.0, 1.0, 12).reshape(4, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # no step falls back to a loop
+        y, g = assert_matches_loop(per_example, x, 4, rtol=1e-12)
+        doubled = mtf.vectorized_map(lambda e: clipped_identity(e) * 2.0, x)
+    # d/dx (c(x) * x) = clip(x) + x, with c the identity whose gradient is clipped
+    np.testing.assert_allclose(g.numpy(), np.clip(x.numpy(), -0.5, 0.5) + x.numpy())
+    np.testing.assert_allclose(doubled.numpy(), 2 * x.numpy())
