@@ -9,6 +9,7 @@ checks against numpy, finite differences and hand-computed optimizer steps.
 """
 import importlib.util
 import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -278,6 +279,8 @@ def test_ema_with_overwrites_reruns_on_every_replay():
 # ---------------------------------------------------------------- (d) the examples
 
 def load_example(name):
+    if str(_EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(_EXAMPLES))    # the digits examples import _digits beside them
     spec = importlib.util.spec_from_file_location(f"example_{name}_training",
                                                   _EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -286,30 +289,26 @@ def load_example(name):
 
 
 def test_demo_step_traces_once_and_matches_eager():
-    demo = load_example("demo")
-    points, labels = demo.two_moons(n=128)
+    digits, mlp = load_example("_digits"), load_example("digits_mlp")
+    data = digits.load()
+    steps = list(digits.batches(data.x_train, data.y_train, digits.BATCH_SIZE,
+                                np.random.default_rng(0)))[:STEPS]
 
     def make():
-        model = built(demo.Classifier(), points[:1])
-        optimizer = mtf.optimizers.Adam(learning_rate=0.01)
-        return Trainer(demo.make_train_step(model, optimizer), [model], [optimizer])
-    train_both_ways(make, [(points, labels)] * STEPS)
+        model = built(mlp.DigitsMLP(), data.x_train[:1])
+        optimizer = digits.make_optimizer(mlp.LEARNING_RATE, STEPS)
+        return Trainer(digits.make_train_step(model, optimizer), [model], [optimizer])
+    train_both_ways(make, steps)
 
 
 def test_demo_train_gives_the_same_losses_and_model_both_ways(capsys):
-    demo = load_example("demo")
-    points, labels = demo.two_moons(n=128)
-    runs = []
-    for use_function in (False, True):
-        mtf.random.set_seed(0)
-        model = demo.Classifier()
-        losses = demo.train(model, points, labels, steps=STEPS, use_function=use_function)
-        runs.append((losses, model.variables))
-    (eager_losses, eager_vars), (traced_losses, traced_vars) = runs
-    assert len(eager_losses) == STEPS + 1 and eager_losses == traced_losses
-    assert_same_arrays(eager_vars, traced_vars)
-    printed = capsys.readouterr().out
-    assert "eagerly" in printed and "inside mtf.function" in printed
+    data = load_example("_digits").load()
+    mlp = load_example("digits_mlp")
+    runs = [mlp.train(data, STEPS, use_function=use_function) for use_function in (False, True)]
+    (eager, eager_losses), (traced, traced_losses) = runs
+    assert len(eager_losses) == STEPS and eager_losses == traced_losses
+    assert_same_arrays(eager.variables, traced.variables)
+    assert f"{STEPS}/{STEPS}" in capsys.readouterr().err        # the progress bar ran
 
 
 def test_gan_step_traces_once_and_matches_eager():
