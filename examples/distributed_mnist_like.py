@@ -15,22 +15,17 @@ import sys
 
 import numpy as np
 
+import _digits  # examples/_digits.py, beside this file
 import minitf as mtf
 from minitf import distribute as dist
 
 
-def load_digits(test_fraction=0.25, seed=0):
-    """``(x_train, y_train, x_test, y_test)``: pixels in [0, 1], a fixed shuffled split."""
+def load_digits():
+    """The digits examples' fixed split (examples/_digits.py), or a one-line exit."""
     try:
-        from sklearn.datasets import load_digits as sklearn_digits
+        return _digits.load()
     except ImportError:
         sys.exit("this example needs scikit-learn: pip install minitf[examples]")
-    data = sklearn_digits()
-    x, y = (data.data / 16.0).astype(np.float32), data.target.astype(np.int64)
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_test = int(len(x) * test_fraction)
-    test, train = order[:n_test], order[n_test:]
-    return x[train], y[train], x[test], y[test]
 
 
 def global_batches(n, batch, epoch, seed=0):
@@ -41,15 +36,6 @@ def global_batches(n, batch, epoch, seed=0):
     """
     order = np.random.default_rng([seed, epoch]).permutation(n)
     return [order[i:i + batch] for i in range(0, n - batch + 1, batch)]
-
-
-def cross_entropy(model, x, y):
-    logits = model(mtf.constant(x))
-    return mtf.reduce_mean(mtf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
-
-
-def accuracy(model, x, y):
-    return float(np.mean(np.argmax(model(mtf.constant(x)).numpy(), axis=1) == y))
 
 
 def build(batch, learning_rate, out):
@@ -78,14 +64,14 @@ def train(epochs=20, batch=64, learning_rate=3e-3, out="distributed_checkpoints"
         for rows in global_batches(len(x), batch, epoch):
             mine = rows[dist.shard(len(rows))]
             with mtf.GradientTape() as tape:
-                loss = cross_entropy(model, x[mine], y[mine])
+                loss = _digits.cross_entropy(model(mtf.constant(x[mine])), y[mine])
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables))
         manager.save()
         loss = dist.allreduce(loss)                  # the last batch's loss, all shards
         if dist.rank() == 0:
             print(f"epoch {epoch + 1:3d}  loss {float(loss):.4f}  "
-                  f"test accuracy {accuracy(model, x_test, y_test):.4f}", flush=True)
+                  f"test accuracy {_digits.accuracy(model, x_test, y_test):.4f}", flush=True)
     return model
 
 
