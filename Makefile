@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,plot,mpi,examples,docs]'
+	$(PY) -m pip install -qq --disable-pip-version-check -e '.[dev,plot,mpi,examples,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
