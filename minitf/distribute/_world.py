@@ -8,7 +8,6 @@ with a message naming the ranks.
 """
 import atexit
 import os
-import subprocess
 import sys
 import time
 
@@ -99,6 +98,7 @@ class _startup_watchdog:
     """While MPI starts, a child process ends this one if start-up outlasts the timeout."""
 
     def __enter__(self):
+        import subprocess              # only under an MPI launcher: not at import minitf
         rank = next((os.environ[v] for v in _RANK_VARS if v in os.environ), "?")
         self.child = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(os.getpid()), str(_timeout),
